@@ -1,0 +1,36 @@
+#!/bin/sh
+# Installs the Debian 12 packages ikemesh needs to build, test and run its demo. Idempotent and
+# quiet when nothing is missing. Usage: packaging/install-deps.sh [build|test|demo]
+#   build: compilers and libraries; test and demo add the tools the test suites use
+#   (network namespaces, strongSwan as the reference peer, QEMU for the real-ESP guest).
+set -eu
+what=${1:-build}
+
+build_pkgs="build-essential cmake ninja-build pkg-config clang lld libclang-rt-14-dev clang-format
+libssl-dev libmnl-dev libboost-dev libspdlog-dev libfmt-dev nlohmann-json3-dev catch2
+libtomlplusplus-dev libcli11-dev libsystemd-dev libbenchmark-dev"
+test_pkgs="iproute2 iputils-ping tcpdump procps psmisc netcat-openbsd python3 systemd
+strongswan-charon strongswan-swanctl libstrongswan-standard-plugins libstrongswan-extra-plugins
+libcharon-extra-plugins qemu-system-x86 busybox-static cpio kmod"
+
+pkgs=$build_pkgs
+[ "$what" = build ] || pkgs="$pkgs $test_pkgs"
+
+missing=""
+for p in $pkgs; do
+    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    case "$status" in
+        *"install ok installed"*) ;;
+        *) missing="$missing $p" ;;
+    esac
+done
+[ -z "$missing" ] && exit 0
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq >/dev/null
+# strongSwan's charon must not start as a service on install: we run it by hand in tests.
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
