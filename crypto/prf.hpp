@@ -1,0 +1,36 @@
+// Pseudo-random functions of IKEv2 (HMAC-SHA1 for interop, HMAC-SHA2-256/384/512) and prf+
+// (RFC 7296 2.13). The MAC algorithms are fetched from OpenSSL once per process and reused.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "common/result.hpp"
+#include "crypto/algorithms.hpp"
+#include "crypto/secret.hpp"
+
+namespace ikemesh::crypto {
+
+class Prf {
+public:
+    explicit Prf(PrfAlg alg) : alg_(alg) {}
+    PrfAlg alg() const { return alg_; }
+    size_t size() const { return prf_size(alg_); }
+
+    // out must be exactly size() bytes.
+    Status compute(std::span<const uint8_t> key, std::span<const uint8_t> data,
+                   std::span<uint8_t> out) const;
+    // The same with the data given in pieces (avoids concatenating SignedOctets and the like).
+    Status compute(std::span<const uint8_t> key,
+                   std::initializer_list<std::span<const uint8_t>> data,
+                   std::span<uint8_t> out) const;
+    Result<SecretBytes> compute(std::span<const uint8_t> key, std::span<const uint8_t> data) const;
+    // prf+ (K, S) = T1 | T2 | ... truncated to `length` bytes; length <= 255 * size().
+    Result<SecretBytes> prf_plus(std::span<const uint8_t> key, std::span<const uint8_t> seed,
+                                 size_t length) const;
+
+private:
+    PrfAlg alg_;
+};
+
+}  // namespace ikemesh::crypto
