@@ -88,17 +88,17 @@ struct TrafficSpec {
 
 struct Lifetime {
     std::chrono::seconds time{0};  // 0 = no limit
-    uint64_t bytes = 0;             // 0 = no limit
-    uint64_t packets = 0;           // 0 = no limit
+    uint64_t bytes = 0;            // 0 = no limit
+    uint64_t packets = 0;          // 0 = no limit
 
     bool operator==(const Lifetime&) const = default;
 };
 
 struct PeerConfig {
-    std::string name;            // the TOML table name, unique in the config
-    IpAddress address;           // where to send IKE; also the transport-mode host address
-    uint16_t port = 500;         // the peer's IKE port
-    Identity id;                 // the identity the peer must authenticate as
+    std::string name;     // the TOML table name, unique in the config
+    IpAddress address;    // where to send IKE; also the transport-mode host address
+    uint16_t port = 500;  // the peer's IKE port
+    Identity id;          // the identity the peer must authenticate as
     AuthMethod auth = AuthMethod::psk;
     // Pre-shared key (auth = psk); shared so that copying a config does not copy the key.
     std::shared_ptr<const crypto::SecretBytes> psk;
@@ -107,18 +107,18 @@ struct PeerConfig {
     std::vector<EspProposal> esp;
     StartAction start = StartAction::always;
 
-    std::chrono::seconds dpd_delay{30};       // liveness check after this long without traffic
+    std::chrono::seconds dpd_delay{30};  // liveness check after this long without traffic
     std::chrono::seconds ike_lifetime{4 * 3600};
     std::chrono::seconds child_lifetime{3600};
     // Rekey this long before the lifetime ends; the actual point is randomised by up to
     // `rekey_jitter` earlier still, so a mesh does not rekey in lockstep.
     std::chrono::seconds rekey_margin{540};
     std::chrono::seconds rekey_jitter{180};
-    Lifetime child_limits;    // byte/packet limits for CHILD SAs (time comes from child_lifetime)
+    Lifetime child_limits;  // byte/packet limits for CHILD SAs (time comes from child_lifetime)
     uint32_t replay_window = 64;
-    std::vector<TrafficSpec> bypass;    // sent in the clear, never through ESP
-    std::vector<TrafficSpec> traffic;   // what the CHILD SA protects; empty = all traffic
-    bool childless = false;             // bring up the IKE SA without a CHILD SA (RFC 6023)
+    std::vector<TrafficSpec> bypass;   // sent in the clear, never through ESP
+    std::vector<TrafficSpec> traffic;  // what the CHILD SA protects; empty = all traffic
+    bool childless = false;            // bring up the IKE SA without a CHILD SA (RFC 6023)
 
     bool operator==(const PeerConfig& o) const;
 };
@@ -126,10 +126,10 @@ struct PeerConfig {
 struct LocalConfig {
     Identity id;
     AuthMethod auth = AuthMethod::psk;
-    std::shared_ptr<const crypto::PrivateKey> key;           // auth = cert
-    std::shared_ptr<const crypto::Certificate> cert;         // our end-entity certificate
-    std::shared_ptr<const crypto::CertStore> ca;             // trust anchors for peers' certificates
-    std::vector<IpAddress> addresses;                        // local addresses to use (empty = any)
+    std::shared_ptr<const crypto::PrivateKey> key;    // auth = cert
+    std::shared_ptr<const crypto::Certificate> cert;  // our end-entity certificate
+    std::shared_ptr<const crypto::CertStore> ca;      // trust anchors for peers' certificates
+    std::vector<IpAddress> addresses;                 // local addresses to use (empty = any)
 
     bool operator==(const LocalConfig& o) const;
 };
