@@ -381,6 +381,7 @@ std::vector<ike::PeerConfig> PeerBuilder::finish() {
                 diag_.error(pl.address_at.file, pl.address_at.line, pl.address_at.key,
                             p.address.to_string() + " is also the address of peer " +
                                 first.peer.name + " (" + origin_text(first.address_at) + ")");
+                continue;  // its default identity would repeat the same complaint
             }
         }
         if (!p.id.data.empty()) {
