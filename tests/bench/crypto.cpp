@@ -9,6 +9,7 @@
 #include "crypto/ike_kdf.hpp"
 #include "crypto/key_exchange.hpp"
 #include "crypto/prf.hpp"
+#include "crypto/self_test.hpp"
 #include "crypto/signature.hpp"
 #include "crypto/sk_cipher.hpp"
 
@@ -214,6 +215,15 @@ BENCHMARK(BM_EcdsaP256_Sign);
 BENCHMARK(BM_EcdsaP256_Verify);
 BENCHMARK(BM_Ed25519_Sign);
 BENCHMARK(BM_Ed25519_Verify);
+
+// The start-up self-test (crypto/self_test.hpp promises well under 5 ms).
+void BM_SelfTest(benchmark::State& state) {
+    for (auto _ : state) {
+        auto s = run_self_test();
+        if (!s) state.SkipWithError("self-test failed");
+    }
+}
+BENCHMARK(BM_SelfTest)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 
