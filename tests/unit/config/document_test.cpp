@@ -42,14 +42,16 @@ TEST_CASE("parse_toml reports syntax errors with their line") {
 
 TEST_CASE("non-ASCII text is accepted in strings and comments only") {
     // Found by fuzz/config_parse: toml++ 3.3.0 reaches __builtin_unreachable() when it tests
-    // characters such as U+0132 for whitespace outside strings.
+    // characters such as U+0132 for whitespace outside strings (toml_document.cpp replaces that
+    // test). In the UBSan build these inputs abort if the replacement is missing.
     for (const char* bad :
          {"a = \xC4\xB2m\n", "x = 1\n\xC2\xA1 = 2\n", "a = 1 \xC3\xA9\n", "[t\xC3\xA9]\n",
-          "a = \"\"\"x\\\n   \xC4\xB2\"\"\"\n", "a = \"x\\\xC4\xB2\"\n"}) {
+          "a = \"x\\\xC4\xB2\"\n", "a =0\"10._4050\xCD\x9A\xCE\x99\"\n", "a = [\"#\", \xC4\xB2]\n",
+          "a = 1.\"\xC4\xB2\"\n", "a = \xE2\xB6\x8E\n", "a = \xEF\xAC\xA6\n", "a =\xC2\xA0 1\n"}) {
         INFO(bad);
         auto doc = parse_toml(bad, "x.conf");
         CHECK_FALSE(doc.root);
-        CHECK(doc.error == "non-ASCII character outside a string or comment");
+        CHECK_FALSE(doc.error.empty());
     }
     CHECK(parse_toml("x = 1\n\xC2\xA1 = 2\n", "x").error_line == 2);
     for (const char* good : {"a = \"J\xC3\xBCrgen\" # gr\xC3\xBC\xC3\x9F"
@@ -58,7 +60,8 @@ TEST_CASE("non-ASCII text is accepted in strings and comments only") {
                              "a = '''\n\xC4\xB2'''\n", "\"k\xC3\xA9y\" = 1\n",
                              "\xEF\xBB\xBF"
                              "a = 1\n",
-                             "a = \"\"\"x\\\n   y\"\"\"\n"}) {
+                             "a = \"\"\"x\\\n   y\"\"\"\n", "a=\"\xC4\xB2\"\n",
+                             "a = \"\"\"x\\\n   \xC4\xB2\"\"\"\n"}) {
         INFO(good);
         auto doc = parse_toml(good, "x.conf");
         CHECK(doc.root);
