@@ -35,4 +35,13 @@ Status parse_payloads(PayloadType first, ByteView chain, PayloadList& out,
                       PayloadType* critical_type = nullptr);
 Result<PayloadList> parse_payloads(PayloadType first, ByteView chain);
 
+// The result views its input, so parsing a temporary buffer would leave it dangling: refused at
+// compile time.
+Status parse_message(const Bytes&& datagram, Message& out,
+                     PayloadType* critical_type = nullptr) = delete;
+Result<Message> parse_message(const Bytes&& datagram) = delete;
+Status parse_payloads(PayloadType first, const Bytes&& chain, PayloadList& out,
+                      PayloadType* critical_type = nullptr) = delete;
+Result<PayloadList> parse_payloads(PayloadType first, const Bytes&& chain) = delete;
+
 }  // namespace ikemesh::wire

@@ -176,8 +176,8 @@ TEST_CASE("Nonce payload (RFC 7296 3.9) and its size limits") {
     CHECK(as<NoncePayload>(p).data.size() == 16);
     CHECK(build_one(p) == bytes);
 
-    auto short_nonce =
-        parse_payloads(PayloadType::nonce, hex("00 00 00 13" + std::string(30, '0')));
+    const Bytes short_bytes = hex("00 00 00 13" + std::string(30, '0'));
+    auto short_nonce = parse_payloads(PayloadType::nonce, short_bytes);
     REQUIRE_FALSE(short_nonce);
     CHECK(short_nonce.error().is(Errc::invalid_syntax));
     Bytes long_nonce = {0, 0, 0x01, 0x05};  // length 261: 257 octets of nonce
@@ -309,7 +309,8 @@ TEST_CASE("EAP payloads: a request with a Type and a success without (RFC 7296 3
     CHECK_FALSE(as<EapPayload>(q).type);
     CHECK(build_one(q) == success);
 
-    auto bad = parse_payloads(PayloadType::eap, hex("00 00 00 08  03 07 00 05"));
+    const Bytes bad_bytes = hex("00 00 00 08  03 07 00 05");
+    auto bad = parse_payloads(PayloadType::eap, bad_bytes);
     REQUIRE_FALSE(bad);
     CHECK(bad.error().is(Errc::bad_length));
 }
