@@ -272,10 +272,10 @@ void Engine::Impl::wake_sa(IkeSa& sa, TimePoint now) {
     }
     if (sa.expire_at <= now) {
         sa.expire_at = kNever;
-        bool half_open = sa.state == IkeState::connecting;
+        const bool setting_up = sa.state == IkeState::connecting;
         delete_ike_sa(sa,
-                      Error{half_open ? Errc::peer_dead : Errc::state_error,
-                            half_open ? "half-open IKE SA timed out" : "IKE SA lifetime expired"},
+                      Error{setting_up ? Errc::peer_dead : Errc::state_error,
+                            setting_up ? "half-open IKE SA timed out" : "IKE SA lifetime expired"},
                       now);
         return;
     }
