@@ -227,7 +227,7 @@ void Engine::Impl::arm(IkeSa& sa) {
 void Engine::Impl::arm(Peer& peer) {
     if (peer.start_at < peer.armed_at) {
         peer.armed_at = peer.start_at;
-        wakes.push(Wake{peer.start_at, peer.id | kPeerWake});
+        wakes.push(Wake{peer.start_at, peer.id, true});
     }
 }
 
@@ -237,8 +237,8 @@ void Engine::Impl::on_timer(TimePoint now) {
     while (!wakes.empty() && wakes.top().when <= now) {
         Wake w = wakes.top();
         wakes.pop();
-        if (w.key & kPeerWake) {
-            auto it = peers_by_id.find(w.key & ~kPeerWake);
+        if (w.peer) {
+            auto it = peers_by_id.find(w.key);
             if (it == peers_by_id.end()) continue;
             Peer& p = *it->second;
             if (p.armed_at == w.when) p.armed_at = kNever;
@@ -258,7 +258,7 @@ void Engine::Impl::on_timer(TimePoint now) {
             if (sa->armed_at != kNever) fresh.push(Wake{sa->armed_at, id});
         }
         for (auto& [id, p] : peers_by_id) {
-            if (p->armed_at != kNever) fresh.push(Wake{p->armed_at, id | kPeerWake});
+            if (p->armed_at != kNever) fresh.push(Wake{p->armed_at, id, true});
         }
         wakes = std::move(fresh);
     }

@@ -239,10 +239,10 @@ public:
 
     struct Wake {
         TimePoint when;
-        uint64_t key;  // SA id, or peer id with kPeerWake set
+        uint64_t key;       // SA id or peer id
+        bool peer = false;  // which of the two
         bool operator>(const Wake& o) const { return when > o.when; }
     };
-    static constexpr uint64_t kPeerWake = uint64_t{1} << 63;
     std::priority_queue<Wake, std::vector<Wake>, std::greater<>> wakes;
 
     // Cookie secrets (RFC 7296 2.6): the current one and its predecessor stay valid.

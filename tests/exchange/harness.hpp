@@ -9,6 +9,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
 #include <functional>
 #include <map>
 #include <memory>
@@ -118,8 +122,22 @@ inline ike::PeerConfig default_peer(const std::string& name, IpAddress address) 
     return p;
 }
 
+// IKEMESH_TEST_LOG=debug (or info) shows the engines' logs on stderr.
+inline void enable_test_logging() {
+    static bool done = [] {
+        if (const char* level = std::getenv("IKEMESH_TEST_LOG")) {
+            auto l = spdlog::stderr_color_mt("ike");
+            l->set_level(spdlog::level::from_str(level));
+        }
+        return true;
+    }();
+    (void)done;
+}
+
 class Network {
 public:
+    Network() { enable_test_logging(); }
+
     TimePoint now{std::chrono::hours(1)};
     Duration latency = 5ms;
     // Return true to drop the datagram.
