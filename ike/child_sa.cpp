@@ -196,8 +196,8 @@ void Engine::Impl::schedule_child_retry(IkeSa& sa, TimePoint now) {
 }
 
 void Engine::Impl::child_failed(IkeSa& sa, const Error& reason, TimePoint now) {
-    if (sa.peer) sa.peer->child_error = reason.message();
-    emit(SaEvent::Kind::child_failed, sa, nullptr, reason.message());
+    if (sa.peer) sa.peer->child_error = reason_text(reason);
+    emit(SaEvent::Kind::child_failed, sa, nullptr, reason_text(reason));
     if (sa.children.empty() && sa.state == IkeState::established) schedule_child_retry(sa, now);
 }
 

@@ -648,7 +648,7 @@ void Engine::Impl::on_retransmit_timeout(IkeSa& sa, TimePoint now) {
 // --- tear-down ----------------------------------------------------------------------------------
 
 void Engine::Impl::delete_ike_sa(IkeSa& sa, Error reason, TimePoint now) {
-    if (sa.reason.empty()) sa.reason = reason.message();
+    if (sa.reason.empty()) sa.reason = reason_text(reason);
     const bool was_up = sa.state != IkeState::connecting;
     while (!sa.children.empty()) remove_child(sa, sa.children.back().id, sa.reason);
     if (sa.setup && sa.setup->child_spi_in.value != 0 && sa.peer) {
@@ -676,7 +676,7 @@ void Engine::Impl::delete_ike_sa(IkeSa& sa, Error reason, TimePoint now) {
         } else if (peer->sas.empty() && peer->cfg.start == StartAction::always &&
                    !peer->admin_down && !shutting_down) {
             // Deleted (by the peer or a duplicate rule) with nothing left: come back up.
-            peer->last_error = reason.message();
+            peer->last_error = reason_text(reason);
             schedule_start(*peer, now, true);
         }
     } else if (!peer && !shutting_down) {
@@ -701,7 +701,7 @@ void Engine::Impl::forget_sa(uint64_t id) {
 
 void Engine::Impl::peer_failed(Peer& peer, const Error& reason, TimePoint now) {
     ++peer.failures;
-    peer.last_error = reason.message();
+    peer.last_error = reason_text(reason);
     if (peer.cfg.start == StartAction::always && !peer.admin_down && !shutting_down &&
         peer.sas.empty()) {
         peer.start_at = now + reinitiate_backoff(cfg.settings, peer.failures, deps.rng);

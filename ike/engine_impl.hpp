@@ -404,6 +404,12 @@ public:
     std::string peer_state(const Peer& peer) const;
 };
 
+// How a teardown reason reads in logs and status: the detail when there is one ("deleted by
+// peer", "no response to IKE_AUTH after 3 retransmissions"), else the code's message.
+inline std::string reason_text(const Error& e) {
+    return e.detail.empty() ? e.code.message() : e.detail;
+}
+
 // Lookup of `T` in a payload list where the rule table guarantees presence.
 template <typename T>
 const T& must(const wire::PayloadList& list) {

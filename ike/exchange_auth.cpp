@@ -185,7 +185,7 @@ void Engine::Impl::on_auth_request(IkeSa& sa, const wire::Header& h,
         wire::ChainBuilder out;
         out.add(wire::NotifyPayload{.type = NotifyType::authentication_failed});
         respond(sa, h.exchange, h.message_id, out);
-        if (peer) peer->last_error = reason.message();
+        if (peer) peer->last_error = reason_text(reason);
         delete_ike_sa(sa, std::move(reason), now);
     };
     const auto& idi = must<wire::IdiPayload>(inner);

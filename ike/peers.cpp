@@ -182,7 +182,7 @@ void Engine::Impl::begin_delete(IkeSa& sa, Error reason, TimePoint now) {
         return;
     }
     if (sa.state == IkeState::deleting) return;
-    if (sa.reason.empty()) sa.reason = reason.message();
+    if (sa.reason.empty()) sa.reason = reason_text(reason);
     while (!sa.children.empty()) remove_child(sa, sa.children.back().id, sa.reason);
     sa.state = IkeState::deleting;
     sa.queue.clear();

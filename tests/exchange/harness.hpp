@@ -79,6 +79,12 @@ struct Node {
         : name(std::move(n)), address(a), rng(seed), kernel(static_cast<uint32_t>(seed)) {}
 
     ike::EngineStatus status(TimePoint now) { return engine->status(now); }
+    // A reboot loses the kernel's SAs and policies too (only after the engine is gone).
+    void reboot_kernel(uint32_t seed) {
+        std::destroy_at(&kernel);
+        std::construct_at(&kernel, seed);
+        events.clear();
+    }
     // The single peer's status (most tests have two nodes).
     ike::PeerStatus peer(TimePoint now, const std::string& name_of_peer) {
         for (auto& p : engine->status(now).peers) {
