@@ -438,7 +438,12 @@ void Engine::Impl::handle_protected(IkeSa& sa, ByteView datagram, const wire::Me
             if (!whole.error().is(Errc::fragment_incomplete)) ++counters.messages_dropped;
             return;
         }
-        chain = *whole;
+        // The reassembler goes (it only lives while fragments are collected); the chain must
+        // outlive it for the handlers, so it moves to a per-thread buffer.
+        static thread_local Bytes assembled;
+        assembled.assign(whole->chain.begin(), whole->chain.end());
+        chain = wire::OpenedChain{whole->first, assembled};
+        sa.reassembler.reset();
     }
     // Authenticated: the peer is alive, and behind a NAT its mapping may have moved (RFC 7296
     // 2.23: follow the address of authenticated messages).
@@ -451,7 +456,6 @@ void Engine::Impl::handle_protected(IkeSa& sa, ByteView datagram, const wire::Me
     PayloadType critical = PayloadType::none;
     Status parsed = wire::parse_payloads(chain.first, chain.chain, inner, &critical);
     if (parsed) parsed = wire::check_payload_rules(h.exchange, response, inner);
-    if (sa.reassembler && !sa.reassembler->collecting()) sa.reassembler.reset();
     if (!parsed) {
         log->warn("{}malformed {} {}: {}", prefix(sa), wire::name(h.exchange),
                   response ? "response" : "request", parsed.error().message());
