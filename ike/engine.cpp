@@ -172,7 +172,10 @@ IkeSa& Engine::Impl::create_sa(bool initiator, Peer* peer, const Endpoint& local
     }
     sa->setup = std::make_unique<Setup>();
     IkeSa& ref = *sa;
-    if (peer) peer->sas.push_back(ref.id);
+    if (peer) {
+        peer->sas.push_back(ref.id);
+        peer->initiated += initiator ? 1 : 0;
+    }
     sas.emplace(ref.id, std::move(sa));
     return ref;
 }
@@ -699,7 +702,10 @@ void Engine::Impl::forget_sa(uint64_t id) {
     if (it == sas.end()) return;
     IkeSa& sa = *it->second;
     half_open.erase({sa.spi_i.value, sa.remote});
-    if (sa.peer) std::erase(sa.peer->sas, id);
+    if (sa.peer) {
+        std::erase(sa.peer->sas, id);
+        sa.peer->initiated -= sa.initiator ? 1 : 0;
+    }
     sas.erase(it);
 }
 

@@ -190,6 +190,7 @@ struct Peer {
     bool designated_initiator = false;  // docs/mesh.md
     bool admin_down = false;         // `terminate` until the next `initiate` or reload
     std::vector<uint64_t> sas;       // our SPIs of IKE SAs with this peer, in creation order
+    uint32_t initiated = 0;          // how many of them we initiated
     uint32_t failures = 0;           // consecutive failed attempts
     TimePoint start_at = kNever;     // pending (re)initiation
     TimePoint armed_at = kNever;

@@ -213,6 +213,9 @@ void Engine::Impl::apply_initial_contact(IkeSa& fresh, TimePoint now) {
 }
 
 void Engine::Impl::resolve_duplicates(Peer& peer, TimePoint now) {
+    // The rule only ever deletes SAs we initiated: without any, there is nothing to decide (and
+    // a responder holding many SAs with one peer pays nothing per handshake).
+    if (peer.initiated == 0) return;
     std::vector<IkeSa*> up;
     for (uint64_t id : peer.sas) {
         IkeSa* sa = find_sa(id);
