@@ -3,7 +3,7 @@
 // established IKE SA. Works against ikemeshd and strongSwan's charon alike; see
 // tests/bench/handshake.sh, which runs both in one go and records the figures.
 //
-//   bench_handshake --target 127.0.0.1:15000 --count 20000 --window 256 \
+//   bench_handshake --target 127.0.0.1:15000 --count 20000 --window 256
 //       --local-id client.bench --remote-id responder.bench --psk-file F [--pid PID]
 #include <arpa/inet.h>
 #include <netinet/in.h>
