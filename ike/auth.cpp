@@ -49,7 +49,9 @@ Status identity_in_certificate(const Identity& id, const crypto::Certificate& ce
     std::string_view text(reinterpret_cast<const char*>(id.data.data()), id.data.size());
     bool ok = false;
     switch (id.kind) {
-        case IdKind::der_asn1_dn: ok = cert.subject_der() == id.data; break;
+        case IdKind::der_asn1_dn:
+            ok = cert.subject_der() == id.data;
+            break;
         case IdKind::fqdn:
             ok = has_san(Kind::dns, [&](const auto& s) { return iequals(s.text, text); });
             break;
@@ -60,12 +62,13 @@ Status identity_in_certificate(const Identity& id, const crypto::Certificate& ce
         case IdKind::ipv6:
             ok = has_san(Kind::ip, [&](const auto& s) { return s.raw == id.data; });
             break;
-        case IdKind::key_id: ok = false; break;
+        case IdKind::key_id:
+            ok = false;
+            break;
     }
     if (!ok) {
-        return Error{Errc::identity_mismatch,
-                     "certificate \"" + cert.subject_text() + "\" does not carry identity " +
-                         id.text};
+        return Error{Errc::identity_mismatch, "certificate \"" + cert.subject_text() +
+                                                  "\" does not carry identity " + id.text};
     }
     return {};
 }

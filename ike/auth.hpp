@@ -47,7 +47,8 @@ Status verify_auth(const crypto::Prf& prf, const AuthOctets& in, const wire::Aut
                    std::span<const wire::CertPayload* const> certs,
                    std::chrono::system_clock::time_point now);
 
-// The CERTREQ data for our trust anchors: SHA-1 hashes of their SubjectPublicKeyInfo (RFC 7296 3.7).
+// The CERTREQ data for our trust anchors: SHA-1 hashes of their SubjectPublicKeyInfo (RFC
+// 7296 3.7).
 Bytes certreq_data(const LocalConfig& local);
 
 }  // namespace ikemesh::ike

@@ -49,8 +49,8 @@ Result<Engine::Impl::ChildKeys> Engine::Impl::child_keys(const IkeSa& sa, const 
     if (!encr) return Error{Errc::unsupported_algorithm, crypto::name(suite.encr)};
     const size_t integ = crypto::integ_key_size(suite.integ);
     crypto::Prf prf(sa.suite.prf);
-    auto keymat = crypto::derive_child_keymat(prf, sa.sk_d.view(), shared, ni, nr,
-                                              2 * (*encr + integ));
+    auto keymat =
+        crypto::derive_child_keymat(prf, sa.sk_d.view(), shared, ni, nr, 2 * (*encr + integ));
     if (!keymat) return keymat.take_error();
     // RFC 7296 2.17: initiator-to-responder keys first (encryption, then integrity).
     ChildKeys k;
@@ -61,8 +61,8 @@ Result<Engine::Impl::ChildKeys> Engine::Impl::child_keys(const IkeSa& sa, const 
     return k;
 }
 
-kernel::SaParams Engine::Impl::child_sa_params(const IkeSa& sa, const EspSuite& suite,
-                                               bool inbound, EspSpi spi, crypto::SecretBytes encr,
+kernel::SaParams Engine::Impl::child_sa_params(const IkeSa& sa, const EspSuite& suite, bool inbound,
+                                               EspSpi spi, crypto::SecretBytes encr,
                                                crypto::SecretBytes integ, const TsPair& ts,
                                                TimePoint now, TimePoint rekey_at) const {
     const Peer& peer = *sa.peer;
@@ -215,8 +215,28 @@ Result<Engine::Impl::ChildAnswer> Engine::Impl::accept_child(
     if (choice->spi.size() != 4) return Error{Errc::invalid_syntax, "ESP SPI is not 4 bytes"};
     // As responder the peer's TSi is its side, TSr ours.
     TsPair offered{must<wire::TsrPayload>(req).selectors, must<wire::TsiPayload>(req).selectors};
-    auto narrowed = narrow(offered, allowed_selectors(peer.local_address, peer.cfg.address,
-                                                      peer.cfg.traffic));
+    const TsPair allowed =
+        allowed_selectors(peer.local_address, peer.cfg.address, peer.cfg.traffic);
+    Result<TsPair> narrowed = Errc::ts_unacceptable;
+    if (sa.nat_detected) {
+        // Transport mode across a NAT (RFC 7296 2.23.1): the selectors carry the hosts' own
+        // (private) addresses; judge them by the addresses the IKE SA runs between, answer with
+        // the offer unchanged, and install everything for the IKE SA's addresses.
+        TsPair effective = offered;
+        for (auto& ts : effective.remote)
+            ts.start_address = ts.end_address = peer.cfg.address;
+        for (auto& ts : effective.local)
+            ts.start_address = ts.end_address = peer.local_address;
+        auto n = narrow(effective, allowed);
+        if (n && n->local.size() == offered.local.size() &&
+            n->remote.size() == offered.remote.size()) {
+            narrowed = offered;
+        } else {
+            narrowed = Error{Errc::ts_unacceptable, "selectors across the NAT do not fit"};
+        }
+    } else {
+        narrowed = narrow(offered, allowed);
+    }
     if (!narrowed) return narrowed.take_error();
     auto spi_in = deps.kernel.alloc_spi(peer.cfg.address, peer.local_address, peer.reqid);
     if (!spi_in) return spi_in.take_error();
@@ -273,8 +293,8 @@ Result<uint64_t> Engine::Impl::accept_child_answer(IkeSa& sa, const wire::Payloa
     auto keys = child_keys(sa, choice->suite, shared, ni, nr);
     if (!keys) return keys.take_error();
     EspSpi spi_out{load_be32(choice->spi.data())};
-    auto child = install_child(sa, choice->suite, spi_in, spi_out, std::move(*keys), answer,
-                               false, true, now);
+    auto child = install_child(sa, choice->suite, spi_in, spi_out, std::move(*keys), answer, false,
+                               true, now);
     if (!child) return child.take_error();
     return (*child)->id;
 }

@@ -18,48 +18,72 @@ using wire::PayloadType;
 
 const char* to_string(IkeState s) {
     switch (s) {
-        case IkeState::connecting: return "connecting";
-        case IkeState::established: return "established";
-        case IkeState::rekeyed: return "rekeyed";
-        case IkeState::deleting: return "deleting";
+        case IkeState::connecting:
+            return "connecting";
+        case IkeState::established:
+            return "established";
+        case IkeState::rekeyed:
+            return "rekeyed";
+        case IkeState::deleting:
+            return "deleting";
     }
     return "?";
 }
 
 const char* to_string(ChildState s) {
     switch (s) {
-        case ChildState::installed: return "installed";
-        case ChildState::rekeying: return "rekeying";
-        case ChildState::rekeyed: return "rekeyed";
-        case ChildState::deleting: return "deleting";
+        case ChildState::installed:
+            return "installed";
+        case ChildState::rekeying:
+            return "rekeying";
+        case ChildState::rekeyed:
+            return "rekeyed";
+        case ChildState::deleting:
+            return "deleting";
     }
     return "?";
 }
 
 const char* to_string(Task t) {
     switch (t) {
-        case Task::ike_sa_init: return "IKE_SA_INIT";
-        case Task::ike_auth: return "IKE_AUTH";
-        case Task::create_child: return "CREATE_CHILD_SA";
-        case Task::rekey_child: return "CHILD SA rekey";
-        case Task::rekey_ike: return "IKE SA rekey";
-        case Task::delete_child: return "CHILD SA delete";
-        case Task::delete_ike: return "IKE SA delete";
-        case Task::dpd: return "liveness check";
+        case Task::ike_sa_init:
+            return "IKE_SA_INIT";
+        case Task::ike_auth:
+            return "IKE_AUTH";
+        case Task::create_child:
+            return "CREATE_CHILD_SA";
+        case Task::rekey_child:
+            return "CHILD SA rekey";
+        case Task::rekey_ike:
+            return "IKE SA rekey";
+        case Task::delete_child:
+            return "CHILD SA delete";
+        case Task::delete_ike:
+            return "IKE SA delete";
+        case Task::dpd:
+            return "liveness check";
     }
     return "?";
 }
 
 const char* to_string(SaEvent::Kind kind) {
     switch (kind) {
-        case SaEvent::Kind::ike_up: return "ike_up";
-        case SaEvent::Kind::ike_down: return "ike_down";
-        case SaEvent::Kind::ike_rekeyed: return "ike_rekeyed";
-        case SaEvent::Kind::child_up: return "child_up";
-        case SaEvent::Kind::child_down: return "child_down";
-        case SaEvent::Kind::child_rekeyed: return "child_rekeyed";
-        case SaEvent::Kind::child_failed: return "child_failed";
-        case SaEvent::Kind::peer_dead: return "peer_dead";
+        case SaEvent::Kind::ike_up:
+            return "ike_up";
+        case SaEvent::Kind::ike_down:
+            return "ike_down";
+        case SaEvent::Kind::ike_rekeyed:
+            return "ike_rekeyed";
+        case SaEvent::Kind::child_up:
+            return "child_up";
+        case SaEvent::Kind::child_down:
+            return "child_down";
+        case SaEvent::Kind::child_rekeyed:
+            return "child_rekeyed";
+        case SaEvent::Kind::child_failed:
+            return "child_failed";
+        case SaEvent::Kind::peer_dead:
+            return "peer_dead";
     }
     return "?";
 }
@@ -69,17 +93,25 @@ const char* to_string(SaEvent::Kind kind) {
 Engine::Engine(EngineDeps deps, EngineConfig config, TimePoint now)
     : impl_(std::make_unique<Impl>(deps, std::move(config), now)) {}
 Engine::~Engine() = default;
-void Engine::start(TimePoint now) { impl_->start(now); }
+void Engine::start(TimePoint now) {
+    impl_->start(now);
+}
 void Engine::on_datagram(ByteView data, const Endpoint& local, const Endpoint& remote,
                          TimePoint now) {
     impl_->on_datagram(data, local, remote, now);
 }
-void Engine::on_timer(TimePoint now) { impl_->on_timer(now); }
-TimePoint Engine::next_timer() const { return impl_->next_timer(); }
+void Engine::on_timer(TimePoint now) {
+    impl_->on_timer(now);
+}
+TimePoint Engine::next_timer() const {
+    return impl_->next_timer();
+}
 void Engine::on_kernel_event(const kernel::KernelEvent& event, TimePoint now) {
     impl_->on_kernel_event(event, now);
 }
-Status Engine::initiate(std::string_view peer, TimePoint now) { return impl_->initiate(peer, now); }
+Status Engine::initiate(std::string_view peer, TimePoint now) {
+    return impl_->initiate(peer, now);
+}
 Status Engine::terminate(std::string_view peer, TimePoint now) {
     return impl_->terminate(peer, now);
 }
@@ -89,11 +121,21 @@ Status Engine::rekey(std::string_view peer, bool ike, TimePoint now) {
 void Engine::reconfigure(EngineConfig config, TimePoint now) {
     impl_->reconfigure(std::move(config), now);
 }
-void Engine::shutdown(TimePoint now) { impl_->shutdown(now); }
-std::vector<OutDatagram> Engine::take_outbox() { return std::exchange(impl_->outbox, {}); }
-std::vector<SaEvent> Engine::take_events() { return std::exchange(impl_->events, {}); }
-EngineStatus Engine::status(TimePoint now) { return impl_->status(now); }
-const EngineCounters& Engine::counters() const { return impl_->counters; }
+void Engine::shutdown(TimePoint now) {
+    impl_->shutdown(now);
+}
+std::vector<OutDatagram> Engine::take_outbox() {
+    return std::exchange(impl_->outbox, {});
+}
+std::vector<SaEvent> Engine::take_events() {
+    return std::exchange(impl_->events, {});
+}
+EngineStatus Engine::status(TimePoint now) {
+    return impl_->status(now);
+}
+const EngineCounters& Engine::counters() const {
+    return impl_->counters;
+}
 
 // --- construction ------------------------------------------------------------------------------
 
@@ -102,8 +144,8 @@ namespace {
 std::shared_ptr<spdlog::logger> engine_logger() {
     if (auto l = spdlog::get("ike")) return l;
     // Without a daemon that set up logging (unit and exchange tests), log nowhere.
-    static auto quiet = std::make_shared<spdlog::logger>(
-        "ike", std::make_shared<spdlog::sinks::null_sink_mt>());
+    static auto quiet =
+        std::make_shared<spdlog::logger>("ike", std::make_shared<spdlog::sinks::null_sink_mt>());
     return quiet;
 }
 
@@ -198,8 +240,7 @@ void Engine::Impl::emit(SaEvent::Kind kind, const IkeSa& sa, const ChildSa* chil
         log->info("{}{} {}/{}{}{}", prefix(sa), to_string(kind), to_hex(e.spi_in),
                   to_hex(e.spi_out), e.reason.empty() ? "" : ": ", e.reason);
     } else {
-        log->info("{}{}{}{}", prefix(sa), to_string(kind), e.reason.empty() ? "" : ": ",
-                  e.reason);
+        log->info("{}{}{}{}", prefix(sa), to_string(kind), e.reason.empty() ? "" : ": ", e.reason);
     }
     events.push_back(std::move(e));
 }
@@ -234,7 +275,9 @@ void Engine::Impl::arm(Peer& peer) {
     }
 }
 
-TimePoint Engine::Impl::next_timer() const { return wakes.empty() ? kNever : wakes.top().when; }
+TimePoint Engine::Impl::next_timer() const {
+    return wakes.empty() ? kNever : wakes.top().when;
+}
 
 void Engine::Impl::on_timer(TimePoint now) {
     while (!wakes.empty() && wakes.top().when <= now) {
@@ -387,8 +430,7 @@ void Engine::Impl::on_datagram(ByteView data, const Endpoint& local, const Endpo
 }
 
 void Engine::Impl::handle_protected(IkeSa& sa, ByteView datagram, const wire::Message& msg,
-                                    const Endpoint& local, const Endpoint& remote,
-                                    TimePoint now) {
+                                    const Endpoint& local, const Endpoint& remote, TimePoint now) {
     const wire::Header& h = msg.header;
     if (!sa.open || msg.payloads.empty()) {
         ++counters.messages_dropped;
@@ -408,7 +450,8 @@ void Engine::Impl::handle_protected(IkeSa& sa, ByteView datagram, const wire::Me
         bool authentic = sk ? wire::open_sk(datagram, msg, *sa.open, plaintext).ok()
                             : wire::open_skf(datagram, msg, *sa.open, plaintext).ok();
         if (authentic && (sk || skf->fragment_number == 1)) {
-            for (const Bytes& d : sa.cached_response) send_raw(local, remote, d);
+            for (const Bytes& d : sa.cached_response)
+                send_raw(local, remote, d);
             ++counters.retransmissions;
         } else if (!authentic) {
             ++counters.messages_dropped;
@@ -451,8 +494,9 @@ void Engine::Impl::handle_protected(IkeSa& sa, ByteView datagram, const wire::Me
     // Authenticated: the peer is alive, and behind a NAT its mapping may have moved (RFC 7296
     // 2.23: follow the address of authenticated messages).
     sa.last_heard = now;
+    if (local.port == cfg.port_natt) sa.natt = true;
     if (sa.nat_detected && remote != sa.remote) sa.remote = remote;
-    if (sa.natt || local.port == cfg.port_natt) sa.local = local;
+    if (sa.natt) sa.local = local;
 
     static thread_local wire::PayloadList inner;
     inner.clear();
@@ -506,7 +550,8 @@ void Engine::Impl::dispatch_request(IkeSa& sa, const wire::Header& h,
                 return;
             }
             break;
-        default: break;
+        default:
+            break;
     }
     ++counters.messages_dropped;
 }
@@ -518,14 +563,23 @@ void Engine::Impl::dispatch_response(IkeSa& sa, const wire::Header& h,
     const uint64_t id = sa.id;
     (void)h;
     switch (req.task) {
-        case Task::ike_auth: on_auth_response(sa, inner, now); break;
+        case Task::ike_auth:
+            on_auth_response(sa, inner, now);
+            break;
         case Task::create_child:
-        case Task::rekey_child: on_create_child_response(sa, req, inner, now); break;
-        case Task::rekey_ike: on_rekey_ike_response(sa, req, inner, now); break;
+        case Task::rekey_child:
+            on_create_child_response(sa, req, inner, now);
+            break;
+        case Task::rekey_ike:
+            on_rekey_ike_response(sa, req, inner, now);
+            break;
         case Task::delete_child:
         case Task::delete_ike:
-        case Task::dpd: on_informational_response(sa, req, inner, now); break;
-        case Task::ike_sa_init: break;  // handled unencrypted in on_datagram
+        case Task::dpd:
+            on_informational_response(sa, req, inner, now);
+            break;
+        case Task::ike_sa_init:
+            break;  // handled unencrypted in on_datagram
     }
     if (IkeSa* still = find_sa(id)) {
         start_next_request(*still, now);
@@ -572,7 +626,8 @@ void Engine::Impl::respond(IkeSa& sa, ExchangeType exchange, MessageId id,
     sa.cached_id = id;
     sa.cached_response = std::move(*datagrams);
     sa.next_in = id.value + 1;
-    for (const Bytes& d : sa.cached_response) send(sa, d);
+    for (const Bytes& d : sa.cached_response)
+        send(sa, d);
 }
 
 void Engine::Impl::queue_intent(IkeSa& sa, Intent intent, TimePoint now) {
@@ -609,7 +664,8 @@ void Engine::Impl::start_next_request(IkeSa& sa, TimePoint now) {
                 build_informational(sa, intent, chain, *req);
                 break;
             case Task::ike_sa_init:
-            case Task::ike_auth: break;
+            case Task::ike_auth:
+                break;
         }
         if (!req) continue;
         req->id = MessageId{sa.next_out};
@@ -626,7 +682,8 @@ void Engine::Impl::start_next_request(IkeSa& sa, TimePoint now) {
 }
 
 void Engine::Impl::transmit_request(IkeSa& sa, Request request, TimePoint now) {
-    for (const Bytes& d : request.datagrams) send(sa, d);
+    for (const Bytes& d : request.datagrams)
+        send(sa, d);
     request.attempt = 0;
     request.retransmit_at = now + *retransmit_wait(cfg.settings, 0);
     sa.inflight = std::move(request);
@@ -649,7 +706,8 @@ void Engine::Impl::on_retransmit_timeout(IkeSa& sa, TimePoint now) {
     ++counters.retransmissions;
     req.retransmit_at = now + *wait;
     log->debug("{}retransmitting {} (attempt {})", prefix(sa), to_string(req.task), req.attempt);
-    for (const Bytes& d : req.datagrams) send(sa, d);
+    for (const Bytes& d : req.datagrams)
+        send(sa, d);
 }
 
 // --- tear-down ----------------------------------------------------------------------------------
@@ -657,7 +715,8 @@ void Engine::Impl::on_retransmit_timeout(IkeSa& sa, TimePoint now) {
 void Engine::Impl::delete_ike_sa(IkeSa& sa, Error reason, TimePoint now) {
     if (sa.reason.empty()) sa.reason = reason_text(reason);
     const bool was_up = sa.state != IkeState::connecting;
-    while (!sa.children.empty()) remove_child(sa, sa.children.back().id, sa.reason);
+    while (!sa.children.empty())
+        remove_child(sa, sa.children.back().id, sa.reason);
     if (sa.setup && sa.setup->child_spi_in.value != 0 && sa.peer) {
         free_spi(*sa.peer, sa.setup->child_spi_in);
     }

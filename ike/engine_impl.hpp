@@ -108,13 +108,13 @@ struct Request {
     uint32_t attempt = 0;
     TimePoint retransmit_at = kNever;
     // CREATE_CHILD_SA context
-    uint64_t child_id = 0;     // rekey_child: the child being rekeyed
-    EspSpi new_spi_in;         // create/rekey child: the inbound SPI we allocated
-    Bytes nonce;               // our Ni
+    uint64_t child_id = 0;                    // rekey_child: the child being rekeyed
+    EspSpi new_spi_in;                        // create/rekey child: the inbound SPI we allocated
+    Bytes nonce;                              // our Ni
     std::unique_ptr<crypto::KeyExchange> ke;  // PFS or IKE rekey
-    IkeSpi new_ike_spi;        // rekey_ike: our SPI of the new IKE SA
-    TsPair ts;                 // create/rekey child: what we proposed
-    std::vector<EspSpi> spis;  // delete_child: what we announced
+    IkeSpi new_ike_spi;                       // rekey_ike: our SPI of the new IKE SA
+    TsPair ts;                                // create/rekey child: what we proposed
+    std::vector<EspSpi> spis;                 // delete_child: what we announced
 };
 
 // What IKE_SA_INIT leaves for IKE_AUTH; freed once the IKE SA is established.
@@ -135,7 +135,7 @@ struct Setup {
 struct Peer;
 
 struct IkeSa {
-    uint64_t id = 0;  // our SPI's value; the key of the SA table
+    uint64_t id = 0;       // our SPI's value; the key of the SA table
     Peer* peer = nullptr;  // null on a responder until IKE_AUTH identifies the peer
     bool initiator = false;
     IkeState state = IkeState::connecting;
@@ -163,14 +163,14 @@ struct IkeSa {
     TimePoint last_heard{};
     TimePoint dpd_at = kNever;
     TimePoint rekey_at = kNever;
-    TimePoint expire_at = kNever;   // half-open timeout, or the end of the lifetime
+    TimePoint expire_at = kNever;  // half-open timeout, or the end of the lifetime
     TimePoint child_retry_at = kNever;
     uint32_t child_failures = 0;
-    TimePoint armed_at = kNever;    // earliest wake-up in the heap for this SA
+    TimePoint armed_at = kNever;  // earliest wake-up in the heap for this SA
 
     std::vector<ChildSa> children;
-    std::string reason;            // the first teardown reason
-    uint64_t replaced_by = 0;      // IKE rekey successor
+    std::string reason;        // the first teardown reason
+    uint64_t replaced_by = 0;  // IKE rekey successor
     bool initial_contact_seen = false;
     crypto::DhGroup rekey_group = crypto::DhGroup::none;  // after INVALID_KE_PAYLOAD on a rekey
     // A simultaneous IKE rekey (RFC 7296 2.8.2): the SA the peer's exchange created and the
@@ -186,22 +186,22 @@ struct Peer {
     uint64_t id = 0;
     PeerConfig cfg;
     ReqId reqid;
-    IpAddress local_address;         // our address towards this peer
+    IpAddress local_address;            // our address towards this peer
     bool designated_initiator = false;  // docs/mesh.md
-    bool admin_down = false;         // `terminate` until the next `initiate` or reload
-    std::vector<uint64_t> sas;       // our SPIs of IKE SAs with this peer, in creation order
-    uint32_t initiated = 0;          // how many of them we initiated
-    uint32_t failures = 0;           // consecutive failed attempts
-    TimePoint start_at = kNever;     // pending (re)initiation
+    bool admin_down = false;            // `terminate` until the next `initiate` or reload
+    std::vector<uint64_t> sas;          // our SPIs of IKE SAs with this peer, in creation order
+    uint32_t initiated = 0;             // how many of them we initiated
+    uint32_t failures = 0;              // consecutive failed attempts
+    TimePoint start_at = kNever;        // pending (re)initiation
     TimePoint armed_at = kNever;
     std::string last_error;
     std::string child_error;
     std::vector<kernel::PolicyParams> policies;  // what we installed for this peer
-    uint32_t acquire_seq = 0;        // of an ACQUIRE waiting for a CHILD SA
+    uint32_t acquire_seq = 0;                    // of an ACQUIRE waiting for a CHILD SA
 };
 
 class Engine::Impl {
-public:
+  public:
     Impl(EngineDeps deps, EngineConfig config, TimePoint now);
     ~Impl();
 
@@ -228,7 +228,7 @@ public:
     EngineConfig cfg;
     std::shared_ptr<spdlog::logger> log;
 
-    std::unordered_map<uint64_t, std::unique_ptr<IkeSa>> sas;  // by our SPI
+    std::unordered_map<uint64_t, std::unique_ptr<IkeSa>> sas;     // by our SPI
     std::map<std::pair<uint64_t, Endpoint>, uint64_t> half_open;  // (SPIi, peer) -> our SPI
     std::map<std::string, std::unique_ptr<Peer>, std::less<>> peers;
     std::unordered_map<uint64_t, Peer*> peers_by_id;
@@ -339,8 +339,8 @@ public:
     // exchange_info.cpp: INFORMATIONAL (delete, liveness)
     void build_informational(IkeSa& sa, const Intent& intent, wire::ChainBuilder& chain,
                              Request& req);
-    void on_informational_request(IkeSa& sa, const wire::Header& h,
-                                  const wire::PayloadList& inner, TimePoint now);
+    void on_informational_request(IkeSa& sa, const wire::Header& h, const wire::PayloadList& inner,
+                                  TimePoint now);
     void on_informational_response(IkeSa& sa, Request& req, const wire::PayloadList& inner,
                                    TimePoint now);
     void check_liveness(IkeSa& sa, TimePoint now);
@@ -353,13 +353,13 @@ public:
                                  ByteView ni, ByteView nr);
     kernel::SaParams child_sa_params(const IkeSa& sa, const EspSuite& suite, bool inbound,
                                      EspSpi spi, crypto::SecretBytes encr,
-                                     crypto::SecretBytes integ, const TsPair& ts,
-                                     TimePoint now, TimePoint rekey_at) const;
+                                     crypto::SecretBytes integ, const TsPair& ts, TimePoint now,
+                                     TimePoint rekey_at) const;
     // Installs both directions (or the inbound only, with the outbound deferred) and records the
     // child. On failure nothing stays in the kernel.
-    Result<ChildSa*> install_child(IkeSa& sa, const EspSuite& suite, EspSpi spi_in,
-                                   EspSpi spi_out, ChildKeys keys, const TsPair& ts,
-                                   bool defer_outbound, bool we_initiated, TimePoint now);
+    Result<ChildSa*> install_child(IkeSa& sa, const EspSuite& suite, EspSpi spi_in, EspSpi spi_out,
+                                   ChildKeys keys, const TsPair& ts, bool defer_outbound,
+                                   bool we_initiated, TimePoint now);
     // Responder half of a CHILD SA negotiation (IKE_AUTH or CREATE_CHILD_SA): choose, narrow,
     // allocate, derive and install. The answer's payloads are added by add_child_answer().
     struct ChildAnswer {

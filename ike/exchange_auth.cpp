@@ -20,7 +20,9 @@ using wire::NotifyType;
 
 namespace {
 
-wire::IdType id_type(IdKind k) { return static_cast<wire::IdType>(k); }
+wire::IdType id_type(IdKind k) {
+    return static_cast<wire::IdType>(k);
+}
 
 Identity identity_of(wire::IdType type, ByteView data) {
     Identity id{.kind = static_cast<IdKind>(type), .data = Bytes(data.begin(), data.end())};
@@ -67,9 +69,8 @@ void Engine::Impl::send_auth_request(IkeSa& sa, TimePoint now) {
     chain.add(wire::IdrPayload{.type = id_type(peer.cfg.id.kind), .data = peer.cfg.id.data});
     crypto::Prf prf(sa.suite.prf);
     AuthOctets octets{s.init_request, s.nr, idi_body, s.sk_pi.view()};
-    auto auth = make_auth(prf, octets,
-                          local.auth == AuthMethod::psk ? peer.cfg.psk.get() : nullptr, local,
-                          s.peer_sig_hashes);
+    auto auth = make_auth(prf, octets, local.auth == AuthMethod::psk ? peer.cfg.psk.get() : nullptr,
+                          local, s.peer_sig_hashes);
     if (!auth) {
         delete_ike_sa(sa, auth.take_error(), now);
         return;
@@ -124,18 +125,17 @@ void Engine::Impl::on_auth_response(IkeSa& sa, const wire::PayloadList& inner, T
     Identity claimed = identity_of(idr->type, idr->data);
     if (!(claimed == peer.cfg.id)) {
         delete_ike_sa(sa,
-                      Error{Errc::identity_mismatch,
-                            "peer authenticated as " + claimed.text + ", expected " +
-                                peer.cfg.id.text},
+                      Error{Errc::identity_mismatch, "peer authenticated as " + claimed.text +
+                                                         ", expected " + peer.cfg.id.text},
                       now);
         return;
     }
     crypto::Prf prf(sa.suite.prf);
     AuthOctets octets{s.init_response, s.ni, idr->body, s.sk_pr.view()};
     auto certs = cert_payloads(inner);
-    if (Status st = verify_auth(prf, octets, *auth, peer.cfg, cfg.local, certs,
-                                deps.wall_clock ? deps.wall_clock()
-                                                : std::chrono::system_clock::now());
+    if (Status st =
+            verify_auth(prf, octets, *auth, peer.cfg, cfg.local, certs,
+                        deps.wall_clock ? deps.wall_clock() : std::chrono::system_clock::now());
         !st) {
         delete_ike_sa(sa, st.take_error(), now);
         return;
@@ -149,8 +149,7 @@ void Engine::Impl::on_auth_response(IkeSa& sa, const wire::PayloadList& inner, T
     std::optional<uint64_t> child_id;
     std::optional<Error> child_error;
     if (spi_in.value != 0) {
-        auto child = accept_child_answer(sa, inner, spi_in, s.child_ts, s.ni, s.nr, {}, false,
-                                         now);
+        auto child = accept_child_answer(sa, inner, spi_in, s.child_ts, s.ni, s.nr, {}, false, now);
         if (child) {
             child_id = *child;
         } else {
@@ -177,8 +176,8 @@ void Engine::Impl::on_auth_response(IkeSa& sa, const wire::PayloadList& inner, T
 
 // --- responder ---------------------------------------------------------------------------------
 
-void Engine::Impl::on_auth_request(IkeSa& sa, const wire::Header& h,
-                                   const wire::PayloadList& inner, TimePoint now) {
+void Engine::Impl::on_auth_request(IkeSa& sa, const wire::Header& h, const wire::PayloadList& inner,
+                                   TimePoint now) {
     Setup& s = *sa.setup;
     auto refuse = [&](Error reason, Peer* peer) {
         log->warn("{}IKE_AUTH refused: {}", prefix(sa), reason.message());
@@ -191,26 +190,23 @@ void Engine::Impl::on_auth_request(IkeSa& sa, const wire::Header& h,
     const auto& idi = must<wire::IdiPayload>(inner);
     Identity claimed = identity_of(idi.type, idi.data);
     Peer* peer = peer_by_identity(claimed);
-    if (!peer) return refuse(Error{Errc::unknown_peer, "no peer with identity " + claimed.text},
-                             nullptr);
+    if (!peer)
+        return refuse(Error{Errc::unknown_peer, "no peer with identity " + claimed.text}, nullptr);
     if (!sa.nat_detected && peer->cfg.address != sa.remote.address) {
-        return refuse(Error{Errc::identity_mismatch, claimed.text + " connected from " +
-                                                         sa.remote.address.to_string() +
-                                                         ", configured " +
-                                                         peer->cfg.address.to_string()},
+        return refuse(Error{Errc::identity_mismatch,
+                            claimed.text + " connected from " + sa.remote.address.to_string() +
+                                ", configured " + peer->cfg.address.to_string()},
                       peer);
     }
-    if (wire::find_first<wire::EapPayload>(inner) ||
-        !wire::find_first<wire::AuthPayload>(inner)) {
+    if (wire::find_first<wire::EapPayload>(inner) || !wire::find_first<wire::AuthPayload>(inner)) {
         return refuse(Error{Errc::authentication_failed, "EAP is not supported"}, peer);
     }
     crypto::Prf prf(sa.suite.prf);
     AuthOctets theirs{s.init_request, s.nr, idi.body, s.sk_pi.view()};
     auto certs = cert_payloads(inner);
-    if (Status st = verify_auth(prf, theirs, must<wire::AuthPayload>(inner), peer->cfg, cfg.local,
-                                certs,
-                                deps.wall_clock ? deps.wall_clock()
-                                                : std::chrono::system_clock::now());
+    if (Status st =
+            verify_auth(prf, theirs, must<wire::AuthPayload>(inner), peer->cfg, cfg.local, certs,
+                        deps.wall_clock ? deps.wall_clock() : std::chrono::system_clock::now());
         !st) {
         return refuse(st.take_error(), peer);
     }

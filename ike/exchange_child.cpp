@@ -35,7 +35,9 @@ bool nonce_less(ByteView a, ByteView b) {
     return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end());
 }
 
-Bytes copy(ByteView v) { return Bytes(v.begin(), v.end()); }
+Bytes copy(ByteView v) {
+    return Bytes(v.begin(), v.end());
+}
 
 uint64_t load_be64(ByteView b) {
     ByteReader r(b);
@@ -54,8 +56,7 @@ crypto::DhGroup pfs_group(const PeerConfig& pc) {
 // --- initiator: new CHILD SA or CHILD SA rekey -----------------------------------------------
 
 std::optional<Request> Engine::Impl::build_create_child(IkeSa& sa, const Intent& intent,
-                                                        wire::ChainBuilder& chain,
-                                                        TimePoint now) {
+                                                        wire::ChainBuilder& chain, TimePoint now) {
     Peer& peer = *sa.peer;
     ChildSa* old = nullptr;
     if (intent.task == Task::rekey_child) {
@@ -98,16 +99,16 @@ std::optional<Request> Engine::Impl::build_create_child(IkeSa& sa, const Intent&
     chain.add(esp_sa_payload(peer.cfg.esp, spi, req.ke != nullptr));
     chain.add(wire::NoncePayload{.data = req.nonce});
     if (req.ke) chain.add(wire::KePayload{.group = req.ke->group(), .data = req.ke->public_key()});
-    req.ts = old ? old->ts : allowed_selectors(peer.local_address, peer.cfg.address,
-                                               peer.cfg.traffic);
+    req.ts =
+        old ? old->ts : allowed_selectors(peer.local_address, peer.cfg.address, peer.cfg.traffic);
     chain.add(wire::TsiPayload{.selectors = req.ts.local});
     chain.add(wire::TsrPayload{.selectors = req.ts.remote});
     chain.add(wire::NotifyPayload{.type = NotifyType::use_transport_mode});
     return req;
 }
 
-void Engine::Impl::on_create_child_response(IkeSa& sa, Request& req,
-                                            const wire::PayloadList& inner, TimePoint now) {
+void Engine::Impl::on_create_child_response(IkeSa& sa, Request& req, const wire::PayloadList& inner,
+                                            TimePoint now) {
     Peer& peer = *sa.peer;
     ChildSa* old = req.task == Task::rekey_child ? find_child(sa, req.child_id) : nullptr;
     if (old && old->state != ChildState::rekeying) old = nullptr;  // deleted meanwhile
@@ -201,7 +202,8 @@ std::optional<Request> Engine::Impl::build_rekey_ike(IkeSa& sa, wire::ChainBuild
     req.nonce = random_bytes(kNonceSize);
     req.new_ike_spi = IkeSpi{random_spi()};
     std::array<uint8_t, 8> spi{};
-    for (int i = 0; i < 8; ++i) spi[i] = static_cast<uint8_t>(req.new_ike_spi.value >> (56 - 8 * i));
+    for (int i = 0; i < 8; ++i)
+        spi[i] = static_cast<uint8_t>(req.new_ike_spi.value >> (56 - 8 * i));
     chain.add(ike_sa_payload(peer.cfg.ike, spi));
     chain.add(wire::NoncePayload{.data = req.nonce});
     chain.add(wire::KePayload{.group = req.ke->group(), .data = req.ke->public_key()});
@@ -214,8 +216,8 @@ Status Engine::Impl::derive_rekeyed(IkeSa& old, IkeSa& fresh, ByteView shared, B
     auto encr = crypto::encr_key_size(fresh.suite.encr);
     if (!encr) return Error{Errc::unsupported_algorithm, crypto::name(fresh.suite.encr)};
     crypto::IkeKeySizes sizes{*encr, crypto::integ_key_size(fresh.suite.integ)};
-    auto keys = crypto::derive_rekeyed_ike_keys(prf, old.sk_d.view(), shared, ni, nr,
-                                                fresh.spi_i, fresh.spi_r, sizes);
+    auto keys = crypto::derive_rekeyed_ike_keys(prf, old.sk_d.view(), shared, ni, nr, fresh.spi_i,
+                                                fresh.spi_r, sizes);
     if (!keys) return keys.take_error();
     const bool i = fresh.initiator;
     auto seal = crypto::SkCipher::create(fresh.suite.encr, fresh.suite.integ,
@@ -247,14 +249,14 @@ void Engine::Impl::rekeyed_sa_up(IkeSa& fresh, TimePoint now) {
     fresh.established_at = now;
     fresh.last_heard = now;
     fresh.expire_at = now + pc.ike_lifetime;
-    fresh.rekey_at = now + rekey_after(pc.ike_lifetime, pc.rekey_margin, pc.rekey_jitter,
-                                       deps.rng);
+    fresh.rekey_at = now + rekey_after(pc.ike_lifetime, pc.rekey_margin, pc.rekey_jitter, deps.rng);
     fresh.dpd_at = pc.dpd_delay.count() > 0 ? now + pc.dpd_delay : kNever;
     arm(fresh);
 }
 
 void Engine::Impl::adopt_rekeyed(IkeSa& old, IkeSa& fresh, TimePoint now) {
-    for (ChildSa& c : old.children) fresh.children.push_back(std::move(c));
+    for (ChildSa& c : old.children)
+        fresh.children.push_back(std::move(c));
     old.children.clear();
     fresh.child_retry_at = old.child_retry_at;
     fresh.child_failures = old.child_failures;
@@ -320,8 +322,8 @@ void Engine::Impl::on_rekey_ike_response(IkeSa& sa, Request& req, const wire::Pa
         if (nonce_less(min_nonce(req.nonce, nr), sa.collision_nonce)) {
             // We lost: our new SA is redundant and we delete it; the peer deletes the old one.
             if (theirs) adopt_rekeyed(sa, *theirs, now);
-            begin_delete(fresh, Error{Errc::rekey_collision_lost, "redundant after rekey collision"},
-                         now);
+            begin_delete(fresh,
+                         Error{Errc::rekey_collision_lost, "redundant after rekey collision"}, now);
             return;
         }
         // We won: the peer deletes the SA it created (no CHILD SA ever moves to it).
@@ -365,11 +367,10 @@ void Engine::Impl::on_create_child_request(IkeSa& sa, const wire::Header& h,
     std::optional<crypto::DhGroup> group;
     if (const auto* ke = wire::find_first<wire::KePayload>(inner)) {
         crypto::DhGroup want = pfs_group(peer.cfg);
-        bool acceptable = std::any_of(peer.cfg.esp.begin(), peer.cfg.esp.end(),
-                                      [&](const EspProposal& p) {
-                                          return std::find(p.dh.begin(), p.dh.end(), ke->group) !=
-                                                 p.dh.end();
-                                      });
+        bool acceptable =
+            std::any_of(peer.cfg.esp.begin(), peer.cfg.esp.end(), [&](const EspProposal& p) {
+                return std::find(p.dh.begin(), p.dh.end(), ke->group) != p.dh.end();
+            });
         if (!acceptable) {
             if (want == crypto::DhGroup::none) return refuse(NotifyType::no_proposal_chosen);
             const uint8_t g[2] = {static_cast<uint8_t>(static_cast<uint16_t>(want) >> 8),
@@ -398,9 +399,10 @@ void Engine::Impl::on_create_child_request(IkeSa& sa, const wire::Header& h,
     ChildSa* fresh = find_child(sa, child->child_id);
     if (!fresh) return;
     // `old` may have moved when the new child was appended to the vector: look it up again.
-    old = old ? child_by_spi_out(sa, EspSpi{load_be32(
-                                         wire::find_notify(inner, NotifyType::rekey_sa)->spi.data())})
-              : nullptr;
+    old =
+        old ? child_by_spi_out(
+                  sa, EspSpi{load_be32(wire::find_notify(inner, NotifyType::rekey_sa)->spi.data())})
+            : nullptr;
     if (!old) {
         peer.child_error.clear();
         emit(SaEvent::Kind::child_up, sa, fresh, "");
@@ -451,7 +453,8 @@ void Engine::Impl::on_rekey_ike_request(IkeSa& sa, const wire::Header& h,
         return refuse(NotifyType::no_proposal_chosen);
     }
     std::array<uint8_t, 8> spi{};
-    for (int i = 0; i < 8; ++i) spi[i] = static_cast<uint8_t>(fresh.spi_r.value >> (56 - 8 * i));
+    for (int i = 0; i < 8; ++i)
+        spi[i] = static_cast<uint8_t>(fresh.spi_r.value >> (56 - 8 * i));
     wire::ChainBuilder out;
     out.add(ike_sa_response(*choice, spi));
     out.add(wire::NoncePayload{.data = nr});

@@ -15,7 +15,8 @@ namespace {
 
 Bytes spi_list(const std::vector<EspSpi>& spis) {
     Bytes out(4 * spis.size());
-    for (size_t i = 0; i < spis.size(); ++i) store_be32(out.data() + 4 * i, spis[i].value);
+    for (size_t i = 0; i < spis.size(); ++i)
+        store_be32(out.data() + 4 * i, spis[i].value);
     return out;
 }
 
@@ -37,7 +38,8 @@ void Engine::Impl::build_informational(IkeSa& sa, const Intent& intent, wire::Ch
         case Task::delete_ike:
             chain.add(wire::DeletePayload{.protocol = wire::ProtocolId::ike, .spi_size = 0});
             break;
-        default: break;  // a liveness check is an empty INFORMATIONAL
+        default:
+            break;  // a liveness check is an empty INFORMATIONAL
     }
 }
 
@@ -45,7 +47,9 @@ void Engine::Impl::on_informational_response(IkeSa& sa, Request& req,
                                              const wire::PayloadList& inner, TimePoint now) {
     (void)inner;
     switch (req.task) {
-        case Task::delete_ike: delete_ike_sa(sa, Error{Errc::ok}, now); return;
+        case Task::delete_ike:
+            delete_ike_sa(sa, Error{Errc::ok}, now);
+            return;
         case Task::delete_child:
             // The peer has removed its side; now ours can go (kept until here so that packets
             // in flight on a rekeyed pair still arrive).
@@ -58,7 +62,8 @@ void Engine::Impl::on_informational_response(IkeSa& sa, Request& req,
                 }
             }
             return;
-        default: return;  // liveness: hearing the response was the point (last_heard is set)
+        default:
+            return;  // liveness: hearing the response was the point (last_heard is set)
     }
 }
 
@@ -117,9 +122,8 @@ void Engine::Impl::check_liveness(IkeSa& sa, TimePoint now) {
     }
     // Inbound ESP on one of the peer's CHILD SAs proves it is alive (RFC 7296 2.4).
     for (ChildSa& c : sa.children) {
-        auto counters_in = deps.kernel.query_sa(sa.natt ? sa.local.address
-                                                        : sa.peer->local_address,
-                                                c.spi_in);
+        auto counters_in =
+            deps.kernel.query_sa(sa.natt ? sa.local.address : sa.peer->local_address, c.spi_in);
         if (counters_in && counters_in->bytes > c.seen_in_bytes) {
             c.seen_in_bytes = counters_in->bytes;
             sa.last_heard = now;
@@ -131,10 +135,9 @@ void Engine::Impl::check_liveness(IkeSa& sa, TimePoint now) {
     }
     sa.dpd_at = now + delay;
     // Any outstanding request already tests liveness through its retransmissions.
-    const bool pending = sa.inflight || std::any_of(sa.queue.begin(), sa.queue.end(),
-                                                    [](const Intent& i) {
-                                                        return i.task == Task::dpd;
-                                                    });
+    const bool pending =
+        sa.inflight || std::any_of(sa.queue.begin(), sa.queue.end(),
+                                   [](const Intent& i) { return i.task == Task::dpd; });
     if (!pending) {
         log->debug("{}nothing heard for {}s, checking liveness", prefix(sa),
                    std::chrono::duration_cast<std::chrono::seconds>(now - sa.last_heard).count());

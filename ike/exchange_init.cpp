@@ -6,8 +6,8 @@
 #include <spdlog/spdlog.h>
 
 #include "crypto/hash.hpp"
-#include "ike/auth.hpp"
 #include "crypto/signature.hpp"
+#include "ike/auth.hpp"
 #include "ike/engine_impl.hpp"
 #include "ike/timer_policy.hpp"
 #include "ike/wire/rules.hpp"
@@ -20,7 +20,8 @@ namespace {
 
 std::array<uint8_t, 8> spi_bytes(IkeSpi spi) {
     std::array<uint8_t, 8> b;
-    for (int i = 0; i < 8; ++i) b[i] = static_cast<uint8_t>(spi.value >> (56 - 8 * i));
+    for (int i = 0; i < 8; ++i)
+        b[i] = static_cast<uint8_t>(spi.value >> (56 - 8 * i));
     return b;
 }
 
@@ -46,7 +47,8 @@ Bytes signature_hash_data() {
 std::vector<uint16_t> parse_hash_list(ByteView data) {
     std::vector<uint16_t> out;
     ByteReader r(data);
-    while (r.remaining() >= 2) out.push_back(r.u16());
+    while (r.remaining() >= 2)
+        out.push_back(r.u16());
     return out;
 }
 
@@ -81,7 +83,9 @@ void learn_from_init(IkeSa& sa, const wire::Message& msg, const Endpoint& local,
     }
 }
 
-Bytes copy(ByteView v) { return Bytes(v.begin(), v.end()); }
+Bytes copy(ByteView v) {
+    return Bytes(v.begin(), v.end());
+}
 
 }  // namespace
 
@@ -136,8 +140,7 @@ void Engine::Impl::send_init_request(IkeSa& sa, TimePoint now) {
 }
 
 void Engine::Impl::on_init_response(IkeSa& sa, ByteView datagram, const wire::Message& msg,
-                                    const Endpoint& local, const Endpoint& remote,
-                                    TimePoint now) {
+                                    const Endpoint& local, const Endpoint& remote, TimePoint now) {
     // Unauthenticated: anything unusable is dropped and the retransmission timer keeps running,
     // so a forged answer cannot tear the attempt down (RFC 7296 2.21).
     if (!wire::check_payload_rules(wire::ExchangeType::ike_sa_init, true, msg.payloads)) {
@@ -234,11 +237,11 @@ void Engine::Impl::on_init_response(IkeSa& sa, ByteView datagram, const wire::Me
 
 void Engine::Impl::respond_stateless(const wire::Header& request, const Endpoint& local,
                                      const Endpoint& remote, NotifyType type, ByteView data) {
-    wire::Header h{.spi_i = request.spi_i,
-                   .exchange = request.exchange,
-                   .message_id = request.message_id};
+    wire::Header h{
+        .spi_i = request.spi_i, .exchange = request.exchange, .message_id = request.message_id};
     h.set(wire::HeaderFlag::response);
-    auto bytes = wire::MessageBuilder(h).add(wire::NotifyPayload{.type = type, .data = data}).finish();
+    auto bytes =
+        wire::MessageBuilder(h).add(wire::NotifyPayload{.type = type, .data = data}).finish();
     if (bytes) send_raw(local, remote, std::move(*bytes));
 }
 
@@ -289,12 +292,12 @@ Status Engine::Impl::derive_ike_sa_keys(IkeSa& sa, ByteView shared_secret) {
     auto keys = crypto::derive_ike_keys(prf, shared_secret, sa.setup->ni, sa.setup->nr, sa.spi_i,
                                         sa.spi_r, sizes);
     if (!keys) return keys.take_error();
-    auto outbound = crypto::SkCipher::create(
-        sa.suite.encr, sa.suite.integ, std::move(sa.initiator ? keys->sk_ei : keys->sk_er),
-        std::move(sa.initiator ? keys->sk_ai : keys->sk_ar));
-    auto inbound = crypto::SkCipher::create(
-        sa.suite.encr, sa.suite.integ, std::move(sa.initiator ? keys->sk_er : keys->sk_ei),
-        std::move(sa.initiator ? keys->sk_ar : keys->sk_ai));
+    auto outbound = crypto::SkCipher::create(sa.suite.encr, sa.suite.integ,
+                                             std::move(sa.initiator ? keys->sk_ei : keys->sk_er),
+                                             std::move(sa.initiator ? keys->sk_ai : keys->sk_ar));
+    auto inbound = crypto::SkCipher::create(sa.suite.encr, sa.suite.integ,
+                                            std::move(sa.initiator ? keys->sk_er : keys->sk_ei),
+                                            std::move(sa.initiator ? keys->sk_ar : keys->sk_ai));
     if (!outbound) return outbound.take_error();
     if (!inbound) return inbound.take_error();
     sa.seal.emplace(std::move(*outbound));
@@ -313,7 +316,8 @@ void Engine::Impl::on_init_request(ByteView datagram, const wire::Message& msg,
         IkeSa* sa = find_sa(it->second);
         if (sa && sa->setup && sa->setup->init_request.size() == datagram.size() &&
             std::equal(datagram.begin(), datagram.end(), sa->setup->init_request.begin())) {
-            for (const Bytes& d : sa->cached_response) send_raw(local, remote, d);
+            for (const Bytes& d : sa->cached_response)
+                send_raw(local, remote, d);
             ++counters.retransmissions;
         } else {
             ++counters.messages_dropped;
@@ -354,8 +358,9 @@ void Engine::Impl::on_init_request(ByteView datagram, const wire::Message& msg,
         return;
     }
     if (ke.group != choice->suite.dh) {
-        const uint8_t group[2] = {static_cast<uint8_t>(static_cast<uint16_t>(choice->suite.dh) >> 8),
-                                  static_cast<uint8_t>(choice->suite.dh)};
+        const uint8_t group[2] = {
+            static_cast<uint8_t>(static_cast<uint16_t>(choice->suite.dh) >> 8),
+            static_cast<uint8_t>(choice->suite.dh)};
         respond_stateless(h, local, remote, NotifyType::invalid_ke_payload, group);
         return;
     }
@@ -386,8 +391,8 @@ void Engine::Impl::on_init_request(ByteView datagram, const wire::Message& msg,
     if (local.port == cfg.port_natt) sa.natt = true;
     half_open[{h.spi_i.value, remote}] = sa.id;
 
-    wire::Header rh{.spi_i = sa.spi_i, .spi_r = sa.spi_r, .exchange = h.exchange,
-                    .message_id = h.message_id};
+    wire::Header rh{
+        .spi_i = sa.spi_i, .spi_r = sa.spi_r, .exchange = h.exchange, .message_id = h.message_id};
     rh.set(wire::HeaderFlag::response);
     wire::MessageBuilder b(rh);
     b.add(ike_sa_response(*choice, {}));

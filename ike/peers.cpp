@@ -58,9 +58,12 @@ std::vector<kernel::PolicyParams> peer_bypass(const Peer& p) {
 
 const char* start_name(StartAction s) {
     switch (s) {
-        case StartAction::always: return "always";
-        case StartAction::on_demand: return "on-demand";
-        case StartAction::passive: return "passive";
+        case StartAction::always:
+            return "always";
+        case StartAction::on_demand:
+            return "on-demand";
+        case StartAction::passive:
+            return "passive";
     }
     return "?";
 }
@@ -136,12 +139,13 @@ void Engine::Impl::install_policies(Peer& peer) {
     std::vector<kernel::KernelOp> ops;
     ops.reserve(all.size());
     // update = add or replace: a leftover of an earlier run with the same selector is taken over.
-    for (const auto& p : all) ops.emplace_back(kernel::UpdatePolicy{p});
+    for (const auto& p : all)
+        ops.emplace_back(kernel::UpdatePolicy{p});
     auto results = deps.kernel.submit(ops);
     for (size_t i = 0; i < results.size(); ++i) {
         if (!results[i]) {
-            peer.last_error = "policy " + all[i].id.selector.to_string() + ": " +
-                              results[i].error().message();
+            peer.last_error =
+                "policy " + all[i].id.selector.to_string() + ": " + results[i].error().message();
             log->error("peer {}: {}", peer.cfg.name, peer.last_error);
         } else {
             peer.policies.push_back(all[i]);
@@ -151,7 +155,8 @@ void Engine::Impl::install_policies(Peer& peer) {
 
 void Engine::Impl::remove_policies(Peer& peer) {
     std::vector<kernel::KernelOp> ops;
-    for (const auto& p : peer.policies) ops.emplace_back(kernel::DeletePolicy{p.id});
+    for (const auto& p : peer.policies)
+        ops.emplace_back(kernel::DeletePolicy{p.id});
     (void)deps.kernel.submit(ops);
     peer.policies.clear();
 }
@@ -183,7 +188,8 @@ void Engine::Impl::begin_delete(IkeSa& sa, Error reason, TimePoint now) {
     }
     if (sa.state == IkeState::deleting) return;
     if (sa.reason.empty()) sa.reason = reason_text(reason);
-    while (!sa.children.empty()) remove_child(sa, sa.children.back().id, sa.reason);
+    while (!sa.children.empty())
+        remove_child(sa, sa.children.back().id, sa.reason);
     sa.state = IkeState::deleting;
     sa.queue.clear();
     sa.rekey_at = sa.dpd_at = sa.child_retry_at = kNever;
@@ -256,7 +262,8 @@ void Engine::Impl::resolve_duplicates(Peer& peer, TimePoint now) {
 // --- the public verbs --------------------------------------------------------------------------
 
 void Engine::Impl::start(TimePoint now) {
-    for (const PeerConfig& pc : cfg.peers) add_peer(pc, now);
+    for (const PeerConfig& pc : cfg.peers)
+        add_peer(pc, now);
     refresh_proposals();
 }
 
@@ -298,7 +305,8 @@ Status Engine::Impl::terminate(std::string_view name, TimePoint now) {
     peer->start_at = kNever;
     std::vector<uint64_t> ids = peer->sas;
     for (uint64_t id : ids) {
-        if (IkeSa* sa = find_sa(id)) begin_delete(*sa, Error{Errc::ok, "terminated by operator"}, now);
+        if (IkeSa* sa = find_sa(id))
+            begin_delete(*sa, Error{Errc::ok, "terminated by operator"}, now);
     }
     peer->last_error = "terminated by operator";
     return {};
@@ -332,15 +340,17 @@ void Engine::Impl::reconfigure(EngineConfig next, TimePoint now) {
     cfg.settings = next.settings;
     cfg.local = std::move(next.local);
     std::map<std::string, const PeerConfig*, std::less<>> wanted;
-    for (const PeerConfig& pc : next.peers) wanted[pc.name] = &pc;
+    for (const PeerConfig& pc : next.peers)
+        wanted[pc.name] = &pc;
     std::vector<std::string> gone;
     for (const auto& [name, p] : peers) {
         auto it = wanted.find(name);
         if (it == wanted.end() || local_changed || !(p->cfg == *it->second)) gone.push_back(name);
     }
     for (const std::string& name : gone) {
-        log->info("peer {}: {}", name, wanted.contains(name) ? "changed, re-establishing"
-                                                             : "removed from the configuration");
+        log->info(
+            "peer {}: {}", name,
+            wanted.contains(name) ? "changed, re-establishing" : "removed from the configuration");
         remove_peer(*find_peer(name), now);
     }
     for (const PeerConfig& pc : next.peers) {
@@ -353,7 +363,8 @@ void Engine::Impl::reconfigure(EngineConfig next, TimePoint now) {
 void Engine::Impl::shutdown(TimePoint now) {
     shutting_down = true;
     std::vector<uint64_t> ids;
-    for (const auto& [id, sa] : sas) ids.push_back(id);
+    for (const auto& [id, sa] : sas)
+        ids.push_back(id);
     for (uint64_t id : ids) {
         if (IkeSa* sa = find_sa(id)) begin_delete(*sa, Error{Errc::ok, "daemon stopping"}, now);
     }
@@ -365,8 +376,7 @@ void Engine::Impl::shutdown(TimePoint now) {
 
 // --- kernel events -----------------------------------------------------------------------------
 
-void Engine::Impl::heal_child(IkeSa& sa, uint64_t child_id, const std::string& why,
-                              TimePoint now) {
+void Engine::Impl::heal_child(IkeSa& sa, uint64_t child_id, const std::string& why, TimePoint now) {
     ChildSa* c = find_child(sa, child_id);
     if (!c) return;
     std::vector<EspSpi> spis{c->spi_in};
@@ -426,13 +436,14 @@ void Engine::Impl::on_kernel_event(const kernel::KernelEvent& event, TimePoint n
                 }
             } else if constexpr (std::is_same_v<T, kernel::SaDeletedEvent>) {
                 auto [sa, child] = child_by_kernel_spi(e.dst, e.spi);
-                if (sa) heal_child(*sa, child->id, "SA removed from the kernel by someone else", now);
+                if (sa)
+                    heal_child(*sa, child->id, "SA removed from the kernel by someone else", now);
             } else if constexpr (std::is_same_v<T, kernel::PolicyDeletedEvent>) {
                 for (auto& [name, p] : peers) {
                     for (const kernel::PolicyParams& pol : p->policies) {
                         if (pol.id == e.id) {
-                            log->warn("peer {}: policy {} removed by someone else, restoring",
-                                      name, e.id.selector.to_string());
+                            log->warn("peer {}: policy {} removed by someone else, restoring", name,
+                                      e.id.selector.to_string());
                             (void)deps.kernel.update_policy(pol);
                         }
                     }
@@ -447,7 +458,8 @@ void Engine::Impl::on_kernel_event(const kernel::KernelEvent& event, TimePoint n
 
 void Engine::Impl::resync_kernel(TimePoint now) {
     for (auto& [name, p] : peers) {
-        for (const kernel::PolicyParams& pol : p->policies) (void)deps.kernel.update_policy(pol);
+        for (const kernel::PolicyParams& pol : p->policies)
+            (void)deps.kernel.update_policy(pol);
     }
     std::vector<std::pair<uint64_t, uint64_t>> broken;
     for (auto& [id, sa] : sas) {
@@ -461,7 +473,8 @@ void Engine::Impl::resync_kernel(TimePoint now) {
         }
     }
     for (auto [sa_id, child_id] : broken) {
-        if (IkeSa* sa = find_sa(sa_id)) heal_child(*sa, child_id, "SA missing from the kernel", now);
+        if (IkeSa* sa = find_sa(sa_id))
+            heal_child(*sa, child_id, "SA missing from the kernel", now);
     }
 }
 

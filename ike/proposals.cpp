@@ -13,7 +13,9 @@ using crypto::PrfAlg;
 using wire::Transform;
 using wire::TransformType;
 
-bool fixed_key_length(EncrAlg alg) { return alg == EncrAlg::chacha20_poly1305; }
+bool fixed_key_length(EncrAlg alg) {
+    return alg == EncrAlg::chacha20_poly1305;
+}
 
 Transform encr_transform(EncrSpec e) {
     Transform t{.type = TransformType::encr, .id = static_cast<uint16_t>(e.alg)};
@@ -75,7 +77,8 @@ std::optional<T> first_of(std::span<const T> ours, Pred&& offered) {
 template <typename P>
 std::vector<std::vector<EncrSpec>> encr_groups(const P& proposal) {
     std::vector<EncrSpec> aead, classic;
-    for (const EncrSpec& e : proposal.encr) (crypto::is_aead(e.alg) ? aead : classic).push_back(e);
+    for (const EncrSpec& e : proposal.encr)
+        (crypto::is_aead(e.alg) ? aead : classic).push_back(e);
     std::vector<std::vector<EncrSpec>> out;
     if (!aead.empty()) out.push_back(std::move(aead));
     if (!classic.empty()) out.push_back(std::move(classic));
@@ -201,31 +204,37 @@ wire::SaPayload ike_sa_payload(std::span<const IkeProposal> proposals, ByteView 
     for (const IkeProposal& q : proposals) {
         for (const auto& group : encr_groups(q)) {
             wire::Proposal p{.number = number++, .protocol = wire::ProtocolId::ike, .spi = spi};
-            for (EncrSpec e : group) p.transforms.push_back(encr_transform(e));
-            for (PrfAlg a : q.prf) p.transforms.push_back(transform(TransformType::prf, a));
+            for (EncrSpec e : group)
+                p.transforms.push_back(encr_transform(e));
+            for (PrfAlg a : q.prf)
+                p.transforms.push_back(transform(TransformType::prf, a));
             if (!crypto::is_aead(group.front().alg)) {
-                for (IntegAlg a : q.integ) p.transforms.push_back(transform(TransformType::integ, a));
+                for (IntegAlg a : q.integ)
+                    p.transforms.push_back(transform(TransformType::integ, a));
             }
-            for (DhGroup g : q.dh) p.transforms.push_back(transform(TransformType::ke, g));
+            for (DhGroup g : q.dh)
+                p.transforms.push_back(transform(TransformType::ke, g));
             sa.proposals.push_back(std::move(p));
         }
     }
     return sa;
 }
 
-wire::SaPayload esp_sa_payload(std::span<const EspProposal> proposals, ByteView spi,
-                               bool with_dh) {
+wire::SaPayload esp_sa_payload(std::span<const EspProposal> proposals, ByteView spi, bool with_dh) {
     wire::SaPayload sa;
     uint8_t number = 1;
     for (const EspProposal& q : proposals) {
         for (const auto& group : encr_groups(q)) {
             wire::Proposal p{.number = number++, .protocol = wire::ProtocolId::esp, .spi = spi};
-            for (EncrSpec e : group) p.transforms.push_back(encr_transform(e));
+            for (EncrSpec e : group)
+                p.transforms.push_back(encr_transform(e));
             if (!crypto::is_aead(group.front().alg)) {
-                for (IntegAlg a : q.integ) p.transforms.push_back(transform(TransformType::integ, a));
+                for (IntegAlg a : q.integ)
+                    p.transforms.push_back(transform(TransformType::integ, a));
             }
             if (with_dh) {
-                for (DhGroup g : q.dh) p.transforms.push_back(transform(TransformType::ke, g));
+                for (DhGroup g : q.dh)
+                    p.transforms.push_back(transform(TransformType::ke, g));
             }
             p.transforms.push_back(
                 transform(TransformType::esn, q.esn ? wire::EsnId::esn : wire::EsnId::no_esn));
@@ -295,7 +304,8 @@ wire::SaPayload esp_sa_response(const EspChoice& c, ByteView spi) {
     if (c.suite.integ != IntegAlg::none) {
         p.transforms.push_back(transform(TransformType::integ, c.suite.integ));
     }
-    if (c.suite.dh != DhGroup::none) p.transforms.push_back(transform(TransformType::ke, c.suite.dh));
+    if (c.suite.dh != DhGroup::none)
+        p.transforms.push_back(transform(TransformType::ke, c.suite.dh));
     p.transforms.push_back(
         transform(TransformType::esn, c.suite.esn ? wire::EsnId::esn : wire::EsnId::no_esn));
     wire::SaPayload sa;

@@ -21,7 +21,8 @@ std::optional<Duration> retransmit_wait(const EngineSettings& s, uint32_t attemp
 
 Duration retransmit_give_up_after(const EngineSettings& s) {
     Duration total{0};
-    for (uint32_t n = 0; auto wait = retransmit_wait(s, n); ++n) total += *wait;
+    for (uint32_t n = 0; auto wait = retransmit_wait(s, n); ++n)
+        total += *wait;
     return total;
 }
 
@@ -37,8 +38,8 @@ Duration rekey_after(std::chrono::seconds lifetime, std::chrono::seconds margin,
 
 Duration reinitiate_backoff(const EngineSettings& s, uint32_t failures, crypto::RandomSource& rng) {
     uint32_t doublings = std::min<uint32_t>(failures > 0 ? failures - 1 : 0, 30);
-    Duration nominal = std::min<Duration>(s.reinitiate_base * (int64_t{1} << doublings),
-                                          s.reinitiate_max);
+    Duration nominal =
+        std::min<Duration>(s.reinitiate_base * (int64_t{1} << doublings), s.reinitiate_max);
     double factor = 0.5 + static_cast<double>(rng.uniform(1000)) / 1000.0;
     return scale(nominal, factor);
 }

@@ -1,9 +1,9 @@
 // Traffic selectors for host-to-host transport mode (RFC 7296 2.9, 3.13).
 //
 // A node proposes its own address as TSi and the peer's as TSr, narrowed to the protocols and peer
-// ports of the peer's `traffic` setting (empty: all traffic). A responder narrows what it is offered
-// to what its own configuration allows, by intersection, and refuses with TS_UNACCEPTABLE when
-// nothing is left; an initiator checks that the answer lies within what it proposed.
+// ports of the peer's `traffic` setting (empty: all traffic). A responder narrows what it is
+// offered to what its own configuration allows, by intersection, and refuses with TS_UNACCEPTABLE
+// when nothing is left; an initiator checks that the answer lies within what it proposed.
 #pragma once
 
 #include <optional>

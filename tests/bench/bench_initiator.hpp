@@ -32,7 +32,7 @@ struct InitiatorIdentity {
 };
 
 class BenchInitiator {
-public:
+  public:
     explicit BenchInitiator(InitiatorIdentity id) : id_(std::move(id)) {
         auto ke = crypto::generate_key_exchange(crypto::DhGroup::curve25519);
         if (!ke) std::abort();
@@ -54,7 +54,7 @@ public:
     const Bytes* pending(uint64_t n) const;
     size_t in_flight() const { return by_spi_.size(); }
 
-private:
+  private:
     struct Handshake {
         uint64_t n = 0;
         IkeSpi spi_i, spi_r;
@@ -98,12 +98,12 @@ inline Bytes BenchInitiator::start(uint64_t n) {
     p.transforms.push_back({.type = wire::TransformType::ke,
                             .id = static_cast<uint16_t>(crypto::DhGroup::curve25519)});
     sa.proposals.push_back(std::move(p));
-    auto bytes = wire::MessageBuilder(hdr)
-                     .add(sa)
-                     .add(wire::KePayload{.group = crypto::DhGroup::curve25519,
-                                          .data = ke_->public_key()})
-                     .add(wire::NoncePayload{.data = h.ni})
-                     .finish();
+    auto bytes =
+        wire::MessageBuilder(hdr)
+            .add(sa)
+            .add(wire::KePayload{.group = crypto::DhGroup::curve25519, .data = ke_->public_key()})
+            .add(wire::NoncePayload{.data = h.ni})
+            .finish();
     h.init_request = *bytes;
     uint64_t key = h.spi_i.value;
     auto& stored = by_spi_.emplace(key, std::move(h)).first->second;
@@ -131,9 +131,8 @@ inline BenchInitiator::Step BenchInitiator::on_datagram(ByteView datagram) {
     return s;
 }
 
-inline BenchInitiator::Step BenchInitiator::on_init_response(Handshake& h,
-                                                               const wire::Message& msg,
-                                                               ByteView datagram) {
+inline BenchInitiator::Step BenchInitiator::on_init_response(Handshake& h, const wire::Message& msg,
+                                                             ByteView datagram) {
     Step s;
     if (const auto* err = wire::first_error_notify(msg.payloads)) {
         s.failed = std::string("IKE_SA_INIT refused: ") + std::string(wire::name(err->type));
@@ -153,17 +152,17 @@ inline BenchInitiator::Step BenchInitiator::on_init_response(Handshake& h,
     h.spi_r = msg.header.spi_r;
     h.nr.assign(nr->data.begin(), nr->data.end());
     h.init_response.assign(datagram.begin(), datagram.end());
-    auto keys = crypto::derive_ike_keys(prf_, shared->view(), h.ni, h.nr, h.spi_i, h.spi_r,
-                                        {20, 0});
+    auto keys =
+        crypto::derive_ike_keys(prf_, shared->view(), h.ni, h.nr, h.spi_i, h.spi_r, {20, 0});
     if (!keys) {
         s.failed = keys.error().message();
         return s;
     }
     crypto::EncrSpec gcm{crypto::EncrAlg::aes_gcm_16, 128};
-    h.seal.emplace(*crypto::SkCipher::create(gcm, crypto::IntegAlg::none, std::move(keys->sk_ei),
-                                             {}));
-    h.open.emplace(*crypto::SkCipher::create(gcm, crypto::IntegAlg::none, std::move(keys->sk_er),
-                                             {}));
+    h.seal.emplace(
+        *crypto::SkCipher::create(gcm, crypto::IntegAlg::none, std::move(keys->sk_ei), {}));
+    h.open.emplace(
+        *crypto::SkCipher::create(gcm, crypto::IntegAlg::none, std::move(keys->sk_er), {}));
     h.sk_pr = std::move(keys->sk_pr);
     // HDR, SK {IDi, IDr, AUTH} -->   (childless, RFC 6023)
     ByteView local(reinterpret_cast<const uint8_t*>(id_.local_fqdn.data()), id_.local_fqdn.size());
@@ -192,9 +191,8 @@ inline BenchInitiator::Step BenchInitiator::on_init_response(Handshake& h,
     return s;
 }
 
-inline BenchInitiator::Step BenchInitiator::on_auth_response(Handshake& h,
-                                                               const wire::Message& msg,
-                                                               ByteView datagram) {
+inline BenchInitiator::Step BenchInitiator::on_auth_response(Handshake& h, const wire::Message& msg,
+                                                             ByteView datagram) {
     Step s;
     if (!h.auth_sent) return s;
     auto chain = wire::open_sk(datagram, msg, *h.open, plaintext_);

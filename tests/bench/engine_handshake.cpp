@@ -41,7 +41,9 @@ ike::EngineConfig responder_config() {
     return c;
 }
 
-size_t heap_in_use() { return mallinfo2().uordblks; }
+size_t heap_in_use() {
+    return mallinfo2().uordblks;
+}
 
 void BM_ResponderHandshake(benchmark::State& state) {
     crypto::SystemRandom rng;

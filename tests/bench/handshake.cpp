@@ -131,9 +131,9 @@ int main(int argc, char** argv) {
                 secs, static_cast<double>(done) / secs,
                 static_cast<unsigned long long>(retransmits));
     if (pid && done > 0) {
-        std::printf(" rss_before_kib=%ld rss_after_kib=%ld bytes_per_ike_sa=%.0f", rss_before,
-                    rss_after, static_cast<double>(rss_after - rss_before) * 1024.0 /
-                                   static_cast<double>(done));
+        std::printf(
+            " rss_before_kib=%ld rss_after_kib=%ld bytes_per_ike_sa=%.0f", rss_before, rss_after,
+            static_cast<double>(rss_after - rss_before) * 1024.0 / static_cast<double>(done));
     }
     std::printf("\n");
     if (!first_failure.empty()) std::fprintf(stderr, "first failure: %s\n", first_failure.c_str());

@@ -21,7 +21,8 @@ struct Pair {
 
 size_t count(const Network& net, wire::ExchangeType ex, bool response) {
     size_t n = 0;
-    for (const auto& d : net.delivered) n += d.exchange == ex && d.response == response;
+    for (const auto& d : net.delivered)
+        n += d.exchange == ex && d.response == response;
     return n;
 }
 
@@ -60,8 +61,7 @@ TEST_CASE("wrong PSK: the responder answers AUTHENTICATION_FAILED and nothing st
     Pair p;
     for (auto& peer : p.b.config.peers) {
         std::string other = "a-different-pre-shared-key-of-enough-length";
-        peer.psk = std::make_shared<const crypto::SecretBytes>(
-            Bytes(other.begin(), other.end()));
+        peer.psk = std::make_shared<const crypto::SecretBytes>(Bytes(other.begin(), other.end()));
     }
     p.net.start_all();
     p.net.run_for(2s);
@@ -114,7 +114,8 @@ TEST_CASE("the responder refuses an identity it does not know") {
 TEST_CASE("the initiator refuses a responder authenticating as someone else") {
     Pair p;
     p.b.config.local.id = fqdn_id("impostor.mesh.test");
-    for (auto& peer : p.a.config.peers) peer.id = fqdn_id("b.mesh.test");
+    for (auto& peer : p.a.config.peers)
+        peer.id = fqdn_id("b.mesh.test");
     // b accepts a, but presents the wrong identity.
     p.net.start_all();
     p.net.run_for(1s);
@@ -129,7 +130,8 @@ TEST_CASE("INVALID_KE_PAYLOAD: the initiator retries with the group the responde
     for (auto& peer : p.a.config.peers) {
         peer.ike[0].dh = {crypto::DhGroup::curve25519, crypto::DhGroup::ecp256};
     }
-    for (auto& peer : p.b.config.peers) peer.ike[0].dh = {crypto::DhGroup::ecp256};
+    for (auto& peer : p.b.config.peers)
+        peer.ike[0].dh = {crypto::DhGroup::ecp256};
     p.net.start_all();
     // HDR, SAi1, KEi(x25519), Ni -->  <-- HDR, N(INVALID_KE_PAYLOAD, ecp256)
     // HDR, SAi1, KEi(ecp256), Ni -->  <-- HDR, SAr1, KEr, Nr
@@ -156,7 +158,8 @@ TEST_CASE("lost messages in each direction are recovered by retransmission") {
                                 {wire::ExchangeType::ike_sa_init, true},
                                 {wire::ExchangeType::ike_auth, false},
                                 {wire::ExchangeType::ike_auth, true}}) {
-        DYNAMIC_SECTION("lose the first " << wire::name(ex) << (response ? " response" : " request")) {
+        DYNAMIC_SECTION("lose the first " << wire::name(ex)
+                                          << (response ? " response" : " request")) {
             Pair p;
             bool lost = false;
             p.net.drop = [&, ex = ex, response = response](const Datagram& d) {

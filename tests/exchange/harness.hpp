@@ -7,11 +7,10 @@
 // test is deterministic and runs in milliseconds whatever virtual hours it covers.
 #pragma once
 
-#include <catch2/catch.hpp>
-
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <functional>
 #include <map>
@@ -31,7 +30,7 @@ using namespace std::chrono_literals;
 
 // Key pairs from the node's deterministic random source, so a run replays exactly.
 class DeterministicKex final : public crypto::KeyExchangeFactory {
-public:
+  public:
     explicit DeterministicKex(crypto::RandomSource& rng) : rng_(rng) {}
     Result<std::unique_ptr<crypto::KeyExchange>> create(crypto::DhGroup group) override {
         for (int attempt = 0; attempt < 8; ++attempt) {
@@ -50,7 +49,7 @@ public:
         return crypto::generate_key_exchange(group);
     }
 
-private:
+  private:
     crypto::RandomSource& rng_;
 };
 
@@ -95,7 +94,8 @@ struct Node {
     }
     size_t count_events(ike::SaEvent::Kind kind) const {
         size_t n = 0;
-        for (const auto& e : events) n += e.kind == kind ? 1 : 0;
+        for (const auto& e : events)
+            n += e.kind == kind ? 1 : 0;
         return n;
     }
 };
@@ -141,7 +141,7 @@ inline void enable_test_logging() {
 }
 
 class Network {
-public:
+  public:
     Network() { enable_test_logging(); }
 
     TimePoint now{std::chrono::hours(1)};
@@ -176,20 +176,26 @@ public:
     }
 
     void start(Node& n) {
-        ike::EngineDeps deps{n.rng, n.kex, n.kernel, {},
-                             [] { return std::chrono::system_clock::now(); }};
+        ike::EngineDeps deps{
+            n.rng, n.kex, n.kernel, {}, [] { return std::chrono::system_clock::now(); }};
         n.engine = std::make_unique<ike::Engine>(deps, n.config, now);
         n.engine->start(now);
         collect();
     }
     void start_all() {
-        for (auto& n : nodes_) start(*n);
+        for (auto& n : nodes_)
+            start(*n);
     }
     // Drops a node's engine without a word to anyone (a crash or SIGKILL).
     void crash(Node& n) {
         n.engine.reset();
         std::erase_if(in_flight_, [&](const Datagram& d) { return d.to == n.name; });
     }
+
+    // Puts `n` behind a NAT with the public address `pub`: its datagrams leave with source
+    // pub:(port + 40000), and datagrams to those come back translated (a 1:1 NAT with port
+    // mapping, like a cloud provider's elastic address in front of a private one).
+    void nat(Node& n, const std::string& pub) { nat_[n.name] = *IpAddress::parse(pub); }
 
     Node& node(const std::string& name) {
         for (auto& n : nodes_) {
@@ -209,7 +215,8 @@ public:
             for (auto& n : nodes_) {
                 if (n->engine) next = std::min(next, n->engine->next_timer());
             }
-            for (const auto& d : in_flight_) next = std::min(next, d.deliver_at);
+            for (const auto& d : in_flight_)
+                next = std::min(next, d.deliver_at);
             if (next > end) break;
             now = std::max(now, next);
             deliver_due();
@@ -219,7 +226,8 @@ public:
             collect();
             if (next == end && in_flight_.empty()) {
                 bool due = false;
-                for (auto& n : nodes_) due |= n->engine && n->engine->next_timer() <= now;
+                for (auto& n : nodes_)
+                    due |= n->engine && n->engine->next_timer() <= now;
                 if (!due) break;
             }
         }
@@ -241,7 +249,8 @@ public:
     void collect() {
         for (auto& n : nodes_) {
             if (!n->engine) continue;
-            for (auto& e : n->engine->take_events()) n->events.push_back(std::move(e));
+            for (auto& e : n->engine->take_events())
+                n->events.push_back(std::move(e));
             for (auto& out : n->engine->take_outbox()) {
                 Datagram d;
                 d.from = n->name;
@@ -254,9 +263,19 @@ public:
                     d.response = h->is_response();
                     d.message_id = h->message_id.value;
                 }
+                if (auto it = nat_.find(n->name); it != nat_.end()) {
+                    d.src.address = it->second;
+                    d.src.port = static_cast<uint16_t>(d.src.port + 40000);
+                }
                 Node* to = nullptr;
                 for (auto& m : nodes_) {
                     if (m->address == d.dst.address) to = m.get();
+                    auto it = nat_.find(m->name);
+                    if (it != nat_.end() && it->second == d.dst.address && d.dst.port > 40000) {
+                        to = m.get();
+                        d.dst.address = m->address;
+                        d.dst.port = static_cast<uint16_t>(d.dst.port - 40000);
+                    }
                 }
                 if (!to) continue;
                 d.to = to->name;
@@ -269,7 +288,7 @@ public:
         }
     }
 
-private:
+  private:
     void deliver_due() {
         std::vector<Datagram> due;
         std::erase_if(in_flight_, [&](Datagram& d) {
@@ -287,6 +306,7 @@ private:
 
     std::vector<std::unique_ptr<Node>> nodes_;
     std::vector<Datagram> in_flight_;
+    std::map<std::string, IpAddress> nat_;
 };
 
 // Asserts the invariant of a settled pair: exactly one IKE SA and one CHILD SA on both sides,

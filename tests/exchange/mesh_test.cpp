@@ -165,7 +165,8 @@ TEST_CASE("an SA removed from the kernel behind our back is replaced (no sad hal
     auto before = a.peer(net.now, "b").child_sas[0];
     // `ip xfrm state delete` of a's inbound SA: a now drops everything b sends.
     REQUIRE(a.kernel.delete_externally(a.address, before.spi_in));
-    a.kernel.read_events([&](const kernel::KernelEvent& e) { a.engine->on_kernel_event(e, net.now); });
+    a.kernel.read_events(
+        [&](const kernel::KernelEvent& e) { a.engine->on_kernel_event(e, net.now); });
     net.run_for(2s);
     check_settled_pair(net, a, b);
     auto after = a.peer(net.now, "b").child_sas[0];
@@ -184,14 +185,16 @@ TEST_CASE("kernel soft expiry triggers a rekey, hard expiry a replacement") {
     net.run_for(4s);
     auto first = a.peer(net.now, "b").child_sas[0];
     REQUIRE(a.kernel.expire(b.address, first.spi_out, false));
-    a.kernel.read_events([&](const kernel::KernelEvent& e) { a.engine->on_kernel_event(e, net.now); });
+    a.kernel.read_events(
+        [&](const kernel::KernelEvent& e) { a.engine->on_kernel_event(e, net.now); });
     net.run_for(1s);
     check_settled_pair(net, a, b);
     auto second = a.peer(net.now, "b").child_sas[0];
     CHECK(second.spi_in != first.spi_in);
     CHECK(a.count_events(SaEvent::Kind::child_rekeyed) == 1);
     REQUIRE(b.kernel.expire(b.address, second.spi_out, true));
-    b.kernel.read_events([&](const kernel::KernelEvent& e) { b.engine->on_kernel_event(e, net.now); });
+    b.kernel.read_events(
+        [&](const kernel::KernelEvent& e) { b.engine->on_kernel_event(e, net.now); });
     net.run_for(1s);
     check_settled_pair(net, a, b);
     CHECK(a.peer(net.now, "b").child_sas[0].spi_in != second.spi_in);
@@ -218,7 +221,8 @@ TEST_CASE("on-demand: nothing until the kernel's ACQUIRE, then IKE and CHILD SA"
     acq.reqid = policy->reqid;
     acq.seq = 7;
     a.kernel.inject(kernel::KernelEvent{acq});
-    a.kernel.read_events([&](const kernel::KernelEvent& e) { a.engine->on_kernel_event(e, net.now); });
+    a.kernel.read_events(
+        [&](const kernel::KernelEvent& e) { a.engine->on_kernel_event(e, net.now); });
     net.run_for(1s);
     check_settled_pair(net, a, b);
 }
@@ -267,7 +271,8 @@ TEST_CASE("a CHILD SA refused by the peer leaves the IKE SA up and is retried wi
     CHECK(a.peer(net.now, "b").state == "established");
     CHECK(a.count_events(SaEvent::Kind::ike_down) == 0);
     // The operator fixes b's config: the next retry succeeds.
-    for (auto& p : b.config.peers) p.esp = a.config.peers[0].esp;
+    for (auto& p : b.config.peers)
+        p.esp = a.config.peers[0].esp;
     b.engine->reconfigure(b.config, net.now);
     net.run_for(std::chrono::seconds(300));
     check_settled_pair(net, a, b);

@@ -27,7 +27,8 @@ struct Pair {
 
 size_t count(const Network& net, wire::ExchangeType ex, bool response) {
     size_t n = 0;
-    for (const auto& d : net.delivered) n += d.exchange == ex && d.response == response;
+    for (const auto& d : net.delivered)
+        n += d.exchange == ex && d.response == response;
     return n;
 }
 
@@ -134,8 +135,10 @@ TEST_CASE("simultaneous CHILD SA rekeys: the nonce rule leaves one pair, whoever
         CHECK(p.b.kernel.larval_count() == 0);
         // Exactly one side deleted its own redundant child ("redundant after rekey collision").
         size_t a_redundant = 0, b_redundant = 0;
-        for (const auto& e : p.a.events) a_redundant += e.reason.find("redundant") != std::string::npos;
-        for (const auto& e : p.b.events) b_redundant += e.reason.find("redundant") != std::string::npos;
+        for (const auto& e : p.a.events)
+            a_redundant += e.reason.find("redundant") != std::string::npos;
+        for (const auto& e : p.b.events)
+            b_redundant += e.reason.find("redundant") != std::string::npos;
         CHECK(a_redundant + b_redundant == 1);
         if (a_redundant == 1) b_won = true;
         if (b_redundant == 1) a_won = true;
@@ -164,8 +167,10 @@ TEST_CASE("simultaneous IKE SA rekeys: one new IKE SA survives, whoever wins") {
         CHECK(p.a.count_events(SaEvent::Kind::child_down) == 0);
         CHECK(p.b.count_events(SaEvent::Kind::child_down) == 0);
         size_t a_redundant = 0, b_redundant = 0;
-        for (const auto& e : p.a.events) a_redundant += e.reason.find("redundant") != std::string::npos;
-        for (const auto& e : p.b.events) b_redundant += e.reason.find("redundant") != std::string::npos;
+        for (const auto& e : p.a.events)
+            a_redundant += e.reason.find("redundant") != std::string::npos;
+        for (const auto& e : p.b.events)
+            b_redundant += e.reason.find("redundant") != std::string::npos;
         CHECK(a_redundant + b_redundant == 1);
         if (a_redundant == 1) b_won = true;
         if (b_redundant == 1) a_won = true;

@@ -36,8 +36,8 @@ std::shared_ptr<const crypto::PrivateKey> load_key(const std::string& file) {
     std::filesystem::create_directories(dir);
     auto copy = dir / file;
     std::filesystem::copy_file(pki(file), copy, std::filesystem::copy_options::overwrite_existing);
-    std::filesystem::permissions(copy, std::filesystem::perms::owner_read |
-                                           std::filesystem::perms::owner_write);
+    std::filesystem::permissions(
+        copy, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
     auto key = crypto::PrivateKey::load_file(copy.string());
     REQUIRE(key);
     return std::make_shared<const crypto::PrivateKey>(std::move(*key));
@@ -81,18 +81,23 @@ TEST_CASE("algorithm suites negotiate end to end") {
     };
     const Suite suites[] = {
         {"AES-CBC+HMAC-SHA2 with MODP-3072",
-         {{{EncrAlg::aes_cbc, 256}}, {IntegAlg::hmac_sha2_256_128}, {PrfAlg::hmac_sha2_256},
+         {{{EncrAlg::aes_cbc, 256}},
+          {IntegAlg::hmac_sha2_256_128},
+          {PrfAlg::hmac_sha2_256},
           {DhGroup::modp3072}},
          {{{EncrAlg::aes_cbc, 128}}, {IntegAlg::hmac_sha2_256_128}, {}, false},
-         "aes256-sha256-prfsha256-modp3072", "aes128-sha256"},
+         "aes256-sha256-prfsha256-modp3072",
+         "aes128-sha256"},
         {"ChaCha20-Poly1305 with Curve448",
          {{{EncrAlg::chacha20_poly1305, 256}}, {}, {PrfAlg::hmac_sha2_512}, {DhGroup::curve448}},
          {{{EncrAlg::chacha20_poly1305, 256}}, {}, {}, true},
-         "chacha20poly1305-prfsha512-x448", "chacha20poly1305-esn"},
+         "chacha20poly1305-prfsha512-x448",
+         "chacha20poly1305-esn"},
         {"AES-GCM-256 with ECP-384",
          {{{EncrAlg::aes_gcm_16, 256}}, {}, {PrfAlg::hmac_sha2_384}, {DhGroup::ecp384}},
          {{{EncrAlg::aes_gcm_16, 256}}, {}, {}, false},
-         "aes256gcm16-prfsha384-ecp384", "aes256gcm16"},
+         "aes256gcm16-prfsha384-ecp384",
+         "aes256gcm16"},
     };
     for (const Suite& s : suites) {
         DYNAMIC_SECTION(s.name) {
@@ -137,10 +142,10 @@ TEST_CASE("certificates: ECDSA signatures (RFC 7427) with identities bound to th
     auto cert_b = load_cert("node2.pem");
     auto id_a = san_identity(*cert_a);
     auto id_b = san_identity(*cert_b);
-    p.a.config.local = {id_a, ike::AuthMethod::cert, load_key("node1-key.pem"), cert_a, ca,
-                        {p.a.address}};
-    p.b.config.local = {id_b, ike::AuthMethod::cert, load_key("node2-key.pem"), cert_b, ca,
-                        {p.b.address}};
+    p.a.config.local = {id_a, ike::AuthMethod::cert, load_key("node1-key.pem"), cert_a,
+                        ca,   {p.a.address}};
+    p.b.config.local = {id_b, ike::AuthMethod::cert, load_key("node2-key.pem"), cert_b,
+                        ca,   {p.b.address}};
     p.mesh([&](Node& self, ike::PeerConfig& peer) {
         peer.auth = ike::AuthMethod::cert;
         peer.psk.reset();
@@ -160,7 +165,8 @@ TEST_CASE("certificates: ECDSA signatures (RFC 7427) with identities bound to th
         CHECK(p.b.peer(p.net.now, "a").last_error.find("certificate") != std::string::npos);
     }
     SECTION("a valid certificate for another identity is refused") {
-        for (auto& peer : p.b.config.peers) peer.id = fqdn_id("someone-else.mesh.test");
+        for (auto& peer : p.b.config.peers)
+            peer.id = fqdn_id("someone-else.mesh.test");
         p.a.config.local.id = fqdn_id("someone-else.mesh.test");
         p.net.start_all();
         p.net.run_for(5s);  // a no longer sorts first: it waits the follower delay
@@ -175,10 +181,12 @@ TEST_CASE("IKE fragmentation (RFC 7383) when IKE_AUTH exceeds the fragment size"
     auto ca = load_ca("ca.pem");
     auto cert_a = load_cert("node1.pem");
     auto cert_b = load_cert("node2.pem");
-    p.a.config.local = {san_identity(*cert_a), ike::AuthMethod::cert, load_key("node1-key.pem"),
-                        cert_a, ca, {p.a.address}};
-    p.b.config.local = {san_identity(*cert_b), ike::AuthMethod::cert, load_key("node2-key.pem"),
-                        cert_b, ca, {p.b.address}};
+    p.a.config.local = {
+        san_identity(*cert_a), ike::AuthMethod::cert, load_key("node1-key.pem"), cert_a, ca,
+        {p.a.address}};
+    p.b.config.local = {
+        san_identity(*cert_b), ike::AuthMethod::cert, load_key("node2-key.pem"), cert_b, ca,
+        {p.b.address}};
     p.a.config.settings.fragment_size = 400;
     p.b.config.settings.fragment_size = 400;
     p.mesh([&](Node& self, ike::PeerConfig& peer) {
@@ -214,14 +222,15 @@ TEST_CASE("IKE fragmentation (RFC 7383) when IKE_AUTH exceeds the fragment size"
 TEST_CASE("traffic narrowing: a responder narrows to its own protocol and port") {
     Pair p;
     p.mesh([](Node& self, ike::PeerConfig& peer) {
-        if (self.name == "b") peer.traffic = {ike::TrafficSpec{6, 0}};      // tcp, any port
-        if (self.name == "a") peer.traffic = {};                          // all traffic
+        if (self.name == "b") peer.traffic = {ike::TrafficSpec{6, 0}};  // tcp, any port
+        if (self.name == "a") peer.traffic = {};                        // all traffic
     });
     p.net.start_all();
     p.net.run_for(1s);
     check_settled_pair(p.net, p.a, p.b);
     SECTION("the CHILD SA selectors carry only TCP") {
-        const auto* sa = p.a.kernel.find_sa(p.b.address, p.a.peer(p.net.now, "b").child_sas[0].spi_out);
+        const auto* sa =
+            p.a.kernel.find_sa(p.b.address, p.a.peer(p.net.now, "b").child_sas[0].spi_out);
         REQUIRE(sa);
         REQUIRE(sa->params.selector);
         CHECK(sa->params.selector->protocol == 6);
@@ -308,4 +317,48 @@ TEST_CASE("shutdown deletes every SA politely and removes all kernel state it in
     // b heard the Delete and removed its side at once.
     CHECK(p.b.peer(p.net.now, "a").ike_sas.empty());
     CHECK(p.b.kernel.sa_count() == 0);
+}
+
+TEST_CASE("NAT traversal: detection, the float to the NAT-T port and UDP-encapsulated ESP") {
+    Network net;
+    Node& a = net.add("a", "10.0.0.1", 1);  // behind a NAT, public 198.51.100.1
+    Node& b = net.add("b", "10.0.0.2", 2);
+    net.nat(a, "198.51.100.1");
+    a.config.peers.push_back(default_peer("b", b.address));
+    ike::PeerConfig to_a = default_peer("a", *IpAddress::parse("198.51.100.1"));
+    to_a.start = ike::StartAction::passive;
+    b.config.peers.push_back(to_a);
+    net.start_all();
+    // HDR, SAi1, KEi, Ni, N(NAT_DETECTION_SOURCE_IP), N(NAT_DETECTION_DESTINATION_IP) -->
+    //   <-- HDR, SAr1, KEr, Nr, N(NAT_DETECTION_SOURCE_IP), N(NAT_DETECTION_DESTINATION_IP)
+    // (hashes differ: a NAT) then IKE_AUTH and all else between ports 4500.
+    net.run_for(2s);
+    auto pa = a.peer(net.now, "b");
+    auto pb = b.peer(net.now, "a");
+    REQUIRE(pa.state == "established");
+    REQUIRE(pb.state == "established");
+    CHECK(pa.ike_sas[0].nat_detected);
+    CHECK(pb.ike_sas[0].nat_detected);
+    CHECK(pa.ike_sas[0].local.port == 4500);
+    CHECK(pa.ike_sas[0].remote.port == 4500);
+    CHECK(pb.ike_sas[0].remote.port == 44500);  // the NAT's mapping of a's port 4500
+    for (const auto& d : net.delivered) {
+        if (d.exchange != wire::ExchangeType::ike_sa_init) CHECK(d.dst.port == 4500);
+    }
+    REQUIRE(pa.child_sas.size() == 1);
+    REQUIRE(pb.child_sas.size() == 1);
+    const auto* a_out = a.kernel.find_sa(b.address, pa.child_sas[0].spi_out);
+    const auto* b_out =
+        b.kernel.find_sa(*IpAddress::parse("198.51.100.1"), pb.child_sas[0].spi_out);
+    REQUIRE(a_out);
+    REQUIRE(b_out);
+    REQUIRE(a_out->params.encap);
+    REQUIRE(b_out->params.encap);
+    CHECK(a_out->params.encap->sport == 4500);
+    CHECK(b_out->params.encap->dport == 44500);
+    // Liveness and rekeys keep working through the NAT.
+    REQUIRE(b.engine->rekey("a", false, net.now));
+    net.run_for(2s);
+    CHECK(a.peer(net.now, "b").child_sas.size() == 1);
+    CHECK(a.peer(net.now, "b").child_sas[0].spi_in != pa.child_sas[0].spi_in);
 }

@@ -10,7 +10,7 @@
 namespace ikemesh::test {
 
 class DeterministicRandom final : public crypto::RandomSource {
-public:
+  public:
     explicit DeterministicRandom(uint64_t seed = 1) : state_(seed) {}
 
     void fill(std::span<uint8_t> out) override {
@@ -22,7 +22,7 @@ public:
         }
     }
 
-private:
+  private:
     uint64_t next() {
         uint64_t z = (state_ += 0x9e3779b97f4a7c15ull);
         z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;

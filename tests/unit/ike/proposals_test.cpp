@@ -1,6 +1,7 @@
+#include "ike/proposals.hpp"
+
 #include <catch2/catch.hpp>
 
-#include "ike/proposals.hpp"
 #include "ike/traffic_selectors.hpp"
 
 using namespace ikemesh;
@@ -98,7 +99,9 @@ TEST_CASE("unknown transform types or attributes make a proposal unacceptable") 
 TEST_CASE("the initiator accepts only a single choice it offered") {
     std::vector<IkeProposal> ours{gcm_x25519()};
     IkeChoice good{.number = 1,
-                   .suite = {{EncrAlg::aes_gcm_16, 128}, IntegAlg::none, PrfAlg::hmac_sha2_256,
+                   .suite = {{EncrAlg::aes_gcm_16, 128},
+                             IntegAlg::none,
+                             PrfAlg::hmac_sha2_256,
                              DhGroup::curve25519}};
     CHECK(check_ike_response(ike_sa_response(good, {}), ours));
     IkeChoice other = good;
@@ -123,7 +126,8 @@ TEST_CASE("ESP selection: ESN, PFS and the SPI") {
         CHECK_FALSE(select_esp(sa, esn, std::nullopt, true));
     }
     SECTION("PFS configured: CREATE_CHILD_SA without KE is refused, IKE_AUTH ignores it") {
-        std::vector<EspProposal> pfs{{{{EncrAlg::aes_gcm_16, 128}}, {}, {DhGroup::curve25519}, false}};
+        std::vector<EspProposal> pfs{
+            {{{EncrAlg::aes_gcm_16, 128}}, {}, {DhGroup::curve25519}, false}};
         auto with_dh = esp_sa_payload(pfs, spi, true);
         CHECK_FALSE(select_esp(with_dh, pfs, std::nullopt, false));
         auto ok = select_esp(with_dh, pfs, DhGroup::curve25519, false);

@@ -1,6 +1,7 @@
+#include "ike/timer_policy.hpp"
+
 #include <catch2/catch.hpp>
 
-#include "ike/timer_policy.hpp"
 #include "support/deterministic_random.hpp"
 
 using namespace ikemesh;
@@ -8,7 +9,9 @@ using namespace ikemesh::ike;
 using namespace std::chrono_literals;
 
 namespace {
-double secs(Duration d) { return std::chrono::duration<double>(d).count(); }
+double secs(Duration d) {
+    return std::chrono::duration<double>(d).count();
+}
 }  // namespace
 
 TEST_CASE("retransmit schedule follows the table in timer_policy.hpp") {
