@@ -49,35 +49,3 @@ bool LocalConfig::operator==(const LocalConfig& o) const {
 }
 
 }  // namespace ikemesh::ike
-
-#include "crypto/certificate.hpp"
-#include "crypto/signature.hpp"
-
-namespace ikemesh::ike {
-namespace {
-
-template <typename T, typename Eq>
-bool same_object(const std::shared_ptr<const T>& a, const std::shared_ptr<const T>& b, Eq eq) {
-    if (a == b) return true;
-    if (!a || !b) return false;
-    return eq(*a, *b);
-}
-
-}  // namespace
-
-bool LocalConfig::operator==(const LocalConfig& o) const {
-    auto same_key = [](const crypto::PrivateKey& x, const crypto::PrivateKey& y) {
-        return x.public_key() == y.public_key();
-    };
-    auto same_cert = [](const crypto::Certificate& x, const crypto::Certificate& y) {
-        return x == y;
-    };
-    auto same_ca = [](const crypto::CertStore& x, const crypto::CertStore& y) {
-        return x.anchors() == y.anchors();
-    };
-    return id == o.id && auth == o.auth && same_object(key, o.key, same_key) &&
-           same_object(cert, o.cert, same_cert) && same_object(ca, o.ca, same_ca) &&
-           addresses == o.addresses;
-}
-
-}  // namespace ikemesh::ike

@@ -56,6 +56,19 @@ std::shared_ptr<const crypto::CertStore> load_ca(const std::string& file) {
     return std::make_shared<const crypto::CertStore>(std::move(*ca));
 }
 
+ike::LocalConfig cert_local(const ike::Identity& id, const std::string& key,
+                            std::shared_ptr<const crypto::Certificate> cert,
+                            std::shared_ptr<const crypto::CertStore> ca, IpAddress address) {
+    ike::LocalConfig l;
+    l.id = id;
+    l.auth = ike::AuthMethod::cert;
+    l.key = load_key(key);
+    l.cert = std::move(cert);
+    l.ca = std::move(ca);
+    l.addresses = {address};
+    return l;
+}
+
 // The identity a test certificate carries: its first DNS subjectAltName.
 ike::Identity san_identity(const crypto::Certificate& cert) {
     for (const auto& san : cert.subject_alt_names()) {
@@ -142,10 +155,8 @@ TEST_CASE("certificates: ECDSA signatures (RFC 7427) with identities bound to th
     auto cert_b = load_cert("node2.pem");
     auto id_a = san_identity(*cert_a);
     auto id_b = san_identity(*cert_b);
-    p.a.config.local = {id_a, ike::AuthMethod::cert, load_key("node1-key.pem"), cert_a,
-                        ca,   {p.a.address}};
-    p.b.config.local = {id_b, ike::AuthMethod::cert, load_key("node2-key.pem"), cert_b,
-                        ca,   {p.b.address}};
+    p.a.config.local = cert_local(id_a, "node1-key.pem", cert_a, ca, p.a.address);
+    p.b.config.local = cert_local(id_b, "node2-key.pem", cert_b, ca, p.b.address);
     p.mesh([&](Node& self, ike::PeerConfig& peer) {
         peer.auth = ike::AuthMethod::cert;
         peer.psk.reset();
@@ -181,12 +192,8 @@ TEST_CASE("IKE fragmentation (RFC 7383) when IKE_AUTH exceeds the fragment size"
     auto ca = load_ca("ca.pem");
     auto cert_a = load_cert("node1.pem");
     auto cert_b = load_cert("node2.pem");
-    p.a.config.local = {
-        san_identity(*cert_a), ike::AuthMethod::cert, load_key("node1-key.pem"), cert_a, ca,
-        {p.a.address}};
-    p.b.config.local = {
-        san_identity(*cert_b), ike::AuthMethod::cert, load_key("node2-key.pem"), cert_b, ca,
-        {p.b.address}};
+    p.a.config.local = cert_local(san_identity(*cert_a), "node1-key.pem", cert_a, ca, p.a.address);
+    p.b.config.local = cert_local(san_identity(*cert_b), "node2-key.pem", cert_b, ca, p.b.address);
     p.a.config.settings.fragment_size = 400;
     p.b.config.settings.fragment_size = 400;
     p.mesh([&](Node& self, ike::PeerConfig& peer) {
