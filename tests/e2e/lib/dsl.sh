@@ -314,3 +314,10 @@ esp_counter() {
         awk -v what="$3" '/lifetime current:/ { getline; gsub(/\(bytes\),|\(packets\)/, " ");
             if (what == "bytes") print $1; else print $2; exit }'
 }
+
+# esp_packets NAME: packets counted by all of NAME's ESP states together.
+esp_packets() {
+    in_ns "$1" ip -s xfrm state |
+        awk '/lifetime current:/ { getline; gsub(/\(bytes\),|\(packets\)/, " "); n += $2 }
+            END { print n + 0 }'
+}
