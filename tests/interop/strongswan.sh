@@ -1,8 +1,9 @@
 # shellcheck shell=bash
 # strongSwan's charon as a test peer: a bash library (source it) and the engine of the `swan`
 # command beside it. One charon per state folder DIR, which holds everything of that instance:
-# DIR/strongswan.conf (written here), DIR/charon.vici (its control socket), DIR/charon.pid,
-# DIR/charon.log (its file log) and DIR/charon.out (stdout/stderr).
+# DIR/strongswan.conf (written here), DIR/vici.uri (where its control socket is: a folder of its
+# own under /tmp, since DIR may be on a file system that cannot hold sockets, such as the e2e
+# guest's 9p out dir), DIR/charon.pid, DIR/charon.log (its file log) and DIR/charon.out.
 #
 # Each charon runs in a network namespace (or the current one) and in a mount namespace of its
 # own with a private tmpfs on /run: two charons on one machine otherwise fight over
@@ -10,7 +11,7 @@
 # CHILD_SA installs fail there) and in the e2e guest (real ESP).
 #
 #   swan_start DIR [NETNS]   start charon; wait until its vici socket answers (bounded)
-#   swan_ctl DIR --CMD ARGS...  swanctl --CMD --uri unix://DIR/charon.vici ARGS...
+#   swan_ctl DIR --CMD ARGS...  swanctl --CMD --uri (DIR's vici socket) ARGS...
 #   swan_load DIR FILE       load connections, secrets and credentials of a swanctl.conf; the
 #                            credential folders (x509, x509ca, private, ...) are FILE's siblings
 #   swan_initiate DIR --child NAME | --ike NAME
@@ -46,7 +47,7 @@ _swan_conf() {
         echo "    install_routes = no"
         echo "    install_virtual_ip = no"
         echo "    plugins {"
-        echo "        vici { socket = unix://$dir/charon.vici }"
+        echo "        vici { socket = $(cat "$dir/vici.uri") }"
         echo "    }"
         echo "    filelog {"
         echo "        charon {"
@@ -77,8 +78,9 @@ swan_start() {
         return 1
     fi
     [ -x "$SWAN_CHARON_BIN" ] || { _swan_err "no $SWAN_CHARON_BIN (install strongswan-charon)"; return 1; }
+    rm -f "$dir/charon.pid"
+    echo "unix://$(mktemp -d /tmp/swan-vici.XXXXXX)/charon.vici" >"$dir/vici.uri"
     _swan_conf "$dir"
-    rm -f "$dir/charon.vici" "$dir/charon.pid"
     # setsid: its own session, so no terminal signal reaches it by accident. The inner shell
     # writes its own pid, which exec makes charon's, whatever forks on the way.
     local inner='echo $$ >"$1/charon.pid" && mount -t tmpfs run /run && exec "$0"'
@@ -99,7 +101,7 @@ swan_start() {
             tail -n 20 "$dir/charon.out" "$dir/charon.log" >&2 2>/dev/null
             return 1
         fi
-        if [ -S "$dir/charon.vici" ] && swan_ctl "$dir" --stats >/dev/null 2>&1; then
+        if swan_ctl "$dir" --stats >/dev/null 2>&1; then
             return 0
         fi
         sleep 0.2
@@ -113,7 +115,7 @@ swan_start() {
 swan_ctl() {
     local dir=${1:?swan_ctl DIR --COMMAND ARGS...} cmd=${2:?swan_ctl DIR --COMMAND ARGS...}
     shift 2
-    STRONGSWAN_CONF=$dir/strongswan.conf swanctl "$cmd" --uri "unix://$dir/charon.vici" "$@"
+    STRONGSWAN_CONF=$dir/strongswan.conf swanctl "$cmd" --uri "$(cat "$dir/vici.uri")" "$@"
 }
 
 # swanctl reads credentials from folders beside the swanctl.conf it loads: give it a private copy
@@ -165,6 +167,11 @@ swan_stop() {
     fi
     wait "$pid" 2>/dev/null || true
     rm -f "$dir/charon.pid"
+    if [ -f "$dir/vici.uri" ]; then
+        local sock
+        sock=$(sed 's|^unix://||' "$dir/vici.uri")
+        case "$sock" in /tmp/swan-vici.*/charon.vici) rm -rf "$(dirname "$sock")" ;; esac
+    fi
 }
 
 swan_stop_all() {
