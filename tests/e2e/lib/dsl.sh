@@ -236,11 +236,11 @@ daemon() {
 }
 
 stop() {
-    local tag=$1 pid i
+    local tag=$1 pid
     pid=${E2E_PID[$tag]:-}
     [ -n "$pid" ] || _fail "no daemon $tag"
     kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-    for i in $(seq 1 50); do
+    for _ in $(seq 1 50); do
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.1
     done
