@@ -4,6 +4,8 @@
 #include "ike/wire/encrypted.hpp"
 
 #include <catch2/catch.hpp>
+#include <fstream>
+#include <iterator>
 
 #include "crypto/algorithms.hpp"
 #include "golden_messages.hpp"
@@ -367,4 +369,25 @@ TEST_CASE("SKF: sizes, limits and buffer reuse") {
         REQUIRE(seal_skf(auth_header(), PayloadType::vendor_id, inner, cbc, rng, 1500, fragments));
         CHECK(fragments.size() == 1);
     }
+}
+
+TEST_CASE("an SK message sealed by an independent AES-GCM (fuzz seed from fuzz/make_seeds.py)") {
+    // Python's `cryptography` AESGCM sealed the golden IKE_AUTH chain with the fuzz harness's
+    // fixed key (16 x 0x42, salt 42424242) over the RFC 7296 3.14 associated data.
+    std::ifstream in(std::string(IKEMESH_SOURCE_DIR) +
+                         "/fuzz/corpus/ike_message/golden_ike_auth_sealed_fixed_key",
+                     std::ios::binary);
+    REQUIRE(in.good());
+    const Bytes d{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    auto cipher =
+        crypto::SkCipher::create({crypto::EncrAlg::aes_gcm_16, 128}, crypto::IntegAlg::none,
+                                 crypto::SecretBytes(Bytes(20, 0x42)), {});
+    REQUIRE(cipher);
+    auto m = parse_message(d);
+    REQUIRE(m);
+    Bytes plaintext;
+    auto opened = open_sk(d, *m, *cipher, plaintext);
+    REQUIRE(opened);
+    CHECK(opened->first == PayloadType::idi);
+    CHECK(to_hex(opened->chain) == to_hex(ike_auth_inner_chain()));
 }
