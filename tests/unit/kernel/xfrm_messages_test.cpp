@@ -182,10 +182,10 @@ TEST_CASE("NEWSA with AES-CBC + HMAC-SHA2-256, ESN and NAT-T: attributes in plac
     CHECK(out[328 + 2] == 20);    // XFRMA_ALG_AUTH_TRUNC
     CHECK(std::string(reinterpret_cast<const char*>(&out[332])) == "hmac(sha256)");
     CHECK((out[332 + 64] == 0 && out[332 + 65] == 1));  // 256 key bits
-    CHECK(out[332 + 68] == 128);                      // truncation (RFC 4868 2.3)
-    CHECK(out[436 + 2] == 4);                         // XFRMA_ENCAP
-    CHECK(out[440] == 2);                             // UDP_ENCAP_ESPINUDP
-    CHECK(out[442] == 0x11);                          // sport 4500 = 0x1194, network order
+    CHECK(out[332 + 68] == 128);                        // truncation (RFC 4868 2.3)
+    CHECK(out[436 + 2] == 4);                           // XFRMA_ENCAP
+    CHECK(out[440] == 2);                               // UDP_ENCAP_ESPINUDP
+    CHECK(out[442] == 0x11);                            // sport 4500 = 0x1194, network order
     CHECK(out[443] == 0x94);
     CHECK(out[444] == 0x7a);  // dport 31337 = 0x7a69
     CHECK(out[445] == 0x69);
