@@ -603,6 +603,17 @@ TEST_CASE("netlink framing errors are typed errors") {
     long_len.u32(0, 17);
     CHECK(split_messages(long_len.get()).error().is(Errc::truncated));
 
+    // Found by fuzzing: errno fields that cannot be negated or are not errnos at all.
+    for (uint16_t type : {2 /* NLMSG_ERROR */, 3 /* NLMSG_DONE */}) {
+        for (uint32_t err : {0x80000000u, 1u, static_cast<uint32_t>(-5000)}) {
+            Layout e(16 + 20);
+            e.header(type, 0, 1, 0).u32(16, err);
+            auto parsed = parse_message(single(e.get()));
+            REQUIRE_FALSE(parsed);
+            CHECK(parsed.error().is(Errc::invalid_syntax));
+        }
+    }
+
     Bytes cut(10, 0);
     CHECK(split_messages(cut).error().is(Errc::truncated));
     CHECK(split_messages(Bytes{})->empty());
