@@ -183,7 +183,10 @@ struct SaCounters {
     // Wall-clock seconds since the epoch as the kernel reports them; nullopt = never.
     std::optional<std::chrono::sys_seconds> add_time;
     std::optional<std::chrono::sys_seconds> first_use;
-    std::optional<std::chrono::sys_seconds> last_use;  // XFRM: XFRMA_LASTUSED
+    // XFRM: XFRMA_LASTUSED, sent only when the kernel keeps it. Debian's 6.1 kernel did not,
+    // for ESP transport SAs in either direction (measured in the guest): liveness checks must
+    // compare `packets` between queries rather than rely on this.
+    std::optional<std::chrono::sys_seconds> last_use;
     uint32_t replay_dropped = 0;
     uint32_t integrity_failed = 0;
 };

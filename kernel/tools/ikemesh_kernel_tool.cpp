@@ -11,7 +11,7 @@
 //     add-sa|update-sa SRC DST SPI REQID ENCR KEYHEX [INTEG KEYHEX] [--esn] [--window N]
 //                      [--encap SPORT DPORT]          ENCR/INTEG in strongSwan notation
 //     delete-sa DST SPI
-//     query DST SPI                         "bytes N packets N last_use T"
+//     query DST SPI                         "bytes N packets N add_time T first_use T last_use T"
 //     add-policies LOCAL PEER REQID         transport out + in, ipsec with ESP template
 //     add-bypass v4|v6 PROTO PORT           allow policies (PROTO number, PORT 0 = any)
 //     monitor SECONDS                       prints kernel events for that long
@@ -181,10 +181,10 @@ int main(int argc, char** argv) {
         }
         auto c = k.query_sa(*dst, EspSpi{*spi});
         if (!c) return fail(c.error());
-        std::printf("bytes %llu packets %llu add_time %s last_use %s\n",
+        std::printf("bytes %llu packets %llu add_time %s first_use %s last_use %s\n",
                     static_cast<unsigned long long>(c->bytes),
                     static_cast<unsigned long long>(c->packets), when(c->add_time).c_str(),
-                    when(c->last_use).c_str());
+                    when(c->first_use).c_str(), when(c->last_use).c_str());
         return 0;
     }
     if (cmd == "add-policies") {
