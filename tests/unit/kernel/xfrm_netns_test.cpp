@@ -358,6 +358,30 @@ TEST_CASE("XFRM: SPI allocation makes larval SAs; SAs install here only with ESP
             auto owned = k->list_owned();
             c.check(owned && owned->sas.size() == 1 && owned->sas[0].spi == *a, "SA owned");
             c.check(k->query_sa(sa.dst, sa.spi).ok(), "query");
+
+            // Lifetimes: a 1 s soft and 2 s hard limit give a soft then a hard EXPIRE event,
+            // and the kernel removes the SA.
+            SaParams shortlived = sa.clone();
+            shortlived.src = ip("10.99.0.1");
+            shortlived.dst = ip("10.99.0.2");
+            shortlived.spi = EspSpi{0xc0de0001};
+            shortlived.soft.time = std::chrono::seconds(1);
+            shortlived.hard.time = std::chrono::seconds(2);
+            c.check(k->add_sa(shortlived).ok(), "add short-lived SA");
+            bool soft = false, hard = false;
+            const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+            while (!hard && std::chrono::steady_clock::now() < until) {
+                for (const auto& e : wait_events(*k, std::chrono::milliseconds(500))) {
+                    const auto* x = std::get_if<ExpireEvent>(&e.data);
+                    if (!x || x->spi != shortlived.spi) continue;
+                    c.check(x->reqid == ReqId{3} && x->dst == shortlived.dst, "expire fields");
+                    (x->hard ? hard : soft) = true;
+                }
+            }
+            c.check(soft, "soft EXPIRE event");
+            c.check(hard, "hard EXPIRE event");
+            auto q2 = k->query_sa(shortlived.dst, shortlived.spi);
+            c.check(!q2 && q2.error().is(Errc::kernel_no_entry), "hard expiry removed the SA");
         } else {
             c.check(s.error().is(Errc::kernel_not_supported),
                     "no ESP here means kernel_not_supported: " + s.error().message());
