@@ -43,14 +43,18 @@ ls_fetch() {
     done
     if [ -n "$missing" ]; then
         echo "libreswan: installing$missing" >&2
+        apt-get update -qq >/dev/null 2>&1 || true
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
             $missing >/dev/null || return 1
     fi
     [ -f "$LS_ROOT/.unpacked" ] && return 0
     mkdir -p "$LS_CACHE"
     rm -rf "$LS_ROOT" "$LS_CACHE"/libreswan_*.deb
-    (cd "$LS_CACHE" && apt-get download -q libreswan >"$LS_CACHE/download.log" 2>&1) ||
-        { cat "$LS_CACHE/download.log" >&2; return 1; }
+    if ! (cd "$LS_CACHE" && apt-get download -q libreswan >"$LS_CACHE/download.log" 2>&1); then
+        apt-get update -qq >/dev/null 2>&1 || true # stale lists: the archive moved on
+        (cd "$LS_CACHE" && apt-get download -q libreswan >"$LS_CACHE/download.log" 2>&1) ||
+            { cat "$LS_CACHE/download.log" >&2; return 1; }
+    fi
     deb=$(ls "$LS_CACHE"/libreswan_*.deb)
     dpkg -x "$deb" "$LS_ROOT"
     rm -f "$deb"
