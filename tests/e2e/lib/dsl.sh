@@ -24,7 +24,14 @@
 #                                  install ESP states), cmd:PROGRAM, root
 #   at_least WHAT VALUE MIN        VALUE must be an integer >= MIN (WHAT names it in the report)
 #   note TEXT                      narrate
-# NAME "-" means the namespace the runner itself is in. Scenario-local files go to $E2E_LOG.
+#   _fail TEXT                     fail the scenario here
+# Helpers
+#   ns_of NAME                     the namespace name of host NAME (for ip -n, swan_start, ...)
+#   esp_counter NAME SPI bytes|packets   one SA's current lifetime counter
+#   esp_packets NAME               packets counted by all of NAME's ESP states
+# NAME "-" means the namespace the runner itself is in; only there can a step be a shell function.
+# Scenario-local files go to $E2E_LOG. The runner puts tests/e2e/lib/bin (e2e-probe) and
+# tests/interop on PATH.
 
 E2E_PREFIX=${E2E_PREFIX:-e2e$$-}
 E2E_LOG=${E2E_LOG:-$(mktemp -d)}
