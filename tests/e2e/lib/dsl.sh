@@ -25,6 +25,8 @@
 #   at_least WHAT VALUE MIN        VALUE must be an integer >= MIN (WHAT names it in the report)
 #   note TEXT                      narrate
 #   _fail TEXT                     fail the scenario here
+#   at_exit CMD...                 run CMD (in the runner's namespace) when the scenario ends,
+#                                  before its namespaces go; e.g. at_exit swan_stop DIR
 # Helpers
 #   ns_of NAME                     the namespace name of host NAME (for ip -n, swan_start, ...)
 #   esp_counter NAME SPI bytes|packets   one SA's current lifetime counter
@@ -37,7 +39,7 @@ E2E_PREFIX=${E2E_PREFIX:-e2e$$-}
 E2E_LOG=${E2E_LOG:-$(mktemp -d)}
 E2E_STEP=0
 declare -A E2E_IP4=() E2E_IP6=() E2E_NIF=() E2E_PID=()
-declare -a E2E_NS=()
+declare -a E2E_NS=() E2E_AT_EXIT=()
 
 note() { echo "  * $*"; }
 
@@ -289,8 +291,13 @@ requires() {
     esac
 }
 
+at_exit() { E2E_AT_EXIT+=("$(printf '%q ' "$@")"); }
+
 _cleanup() {
-    local tag pid ns
+    local tag pid ns cmd
+    for cmd in "${E2E_AT_EXIT[@]}"; do
+        eval "$cmd" >/dev/null 2>&1 || true
+    done
     for tag in "${!E2E_PID[@]}"; do
         pid=${E2E_PID[$tag]}
         kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true

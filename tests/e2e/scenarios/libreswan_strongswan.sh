@@ -76,6 +76,8 @@ CONF
 A=$E2E_LOG/pluto-a
 B=$E2E_LOG/charon-b
 
+at_exit ls_stop "$A"
+at_exit swan_stop "$B"
 on - ls_start "$A" "$(ns_of a)"
 on - ls_load "$A" "$A.conf" "$A.secrets"
 on - swan_start "$B" "$(ns_of b)"

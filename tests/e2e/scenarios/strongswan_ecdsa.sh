@@ -61,6 +61,8 @@ CONF
 conf "$(ip4 a)" "$(ip4 b)" a b
 conf "$(ip4 b)" "$(ip4 a)" b a
 
+at_exit swan_stop "$E2E_LOG/charon-a"
+at_exit swan_stop "$E2E_LOG/charon-b"
 on - swan_start "$E2E_LOG/charon-a" "$(ns_of a)"
 on - swan_start "$E2E_LOG/charon-b" "$(ns_of b)"
 expect - "loaded certificate from .*a.pem" swan_load "$E2E_LOG/charon-a" "$pki/a/swanctl.conf"
