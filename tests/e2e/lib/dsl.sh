@@ -24,13 +24,22 @@
 #                                  install ESP states), cmd:PROGRAM, root
 #   at_least WHAT VALUE MIN        VALUE must be an integer >= MIN (WHAT names it in the report)
 #   note TEXT                      narrate
-# NAME "-" means the namespace the runner itself is in. Scenario-local files go to $E2E_LOG.
+#   _fail TEXT                     fail the scenario here
+#   at_exit CMD...                 run CMD (in the runner's namespace) when the scenario ends,
+#                                  before its namespaces go; e.g. at_exit swan_stop DIR
+# Helpers
+#   ns_of NAME                     the namespace name of host NAME (for ip -n, swan_start, ...)
+#   esp_counter NAME SPI bytes|packets   one SA's current lifetime counter
+#   esp_packets NAME               packets counted by all of NAME's ESP states
+# NAME "-" means the namespace the runner itself is in; only there can a step be a shell function.
+# Scenario-local files go to $E2E_LOG. The runner puts tests/e2e/lib/bin (e2e-probe) and
+# tests/interop on PATH.
 
 E2E_PREFIX=${E2E_PREFIX:-e2e$$-}
 E2E_LOG=${E2E_LOG:-$(mktemp -d)}
 E2E_STEP=0
 declare -A E2E_IP4=() E2E_IP6=() E2E_NIF=() E2E_PID=()
-declare -a E2E_NS=()
+declare -a E2E_NS=() E2E_AT_EXIT=()
 
 note() { echo "  * $*"; }
 
@@ -282,8 +291,13 @@ requires() {
     esac
 }
 
+at_exit() { E2E_AT_EXIT+=("$(printf '%q ' "$@")"); }
+
 _cleanup() {
-    local tag pid ns
+    local tag pid ns cmd
+    for cmd in "${E2E_AT_EXIT[@]}"; do
+        eval "$cmd" >/dev/null 2>&1 || true
+    done
     for tag in "${!E2E_PID[@]}"; do
         pid=${E2E_PID[$tag]}
         kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true

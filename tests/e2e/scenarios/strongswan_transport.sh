@@ -63,6 +63,8 @@ mkdir -p "$A" "$B"
 peer_conf "$(ip4 a)" "$(ip4 b)" a.e2e.test b.e2e.test >"$A.conf"
 peer_conf "$(ip4 b)" "$(ip4 a)" b.e2e.test a.e2e.test >"$B.conf"
 
+at_exit swan_stop "$A"
+at_exit swan_stop "$B"
 on - swan_start "$A" "$(ns_of a)"
 on - swan_start "$B" "$(ns_of b)"
 expect - "loaded connection 'peer'" swan_load "$A" "$A.conf"

@@ -37,29 +37,6 @@ PSK="ikemesh-strongswan-capture-psk-2024"
 ID_I=initiator.ikemesh.test
 ID_R=responder.ikemesh.test
 
-if [ "$check" = 1 ]; then
-    tmp=$(mktemp -d)
-    trap 'rm -rf "$tmp"' EXIT
-    rc=0
-    for d in "$out"/*/; do
-        name=$(basename "$d")
-        k=$d/keys.txt
-        xfrm=()
-        for x in "$d"/xfrm*.txt; do [ -f "$x" ] && xfrm+=(--xfrm "$x"); done
-        python3 "$here/extract.py" --pcap "$d/capture.pcap" \
-            --log-initiator "$d/charon-initiator.log.gz" \
-            --log-responder "$d/charon-responder.log.gz" \
-            --psk "$PSK" --id-i "$ID_I" --id-r "$ID_R" \
-            --ike "$(sed -n 's/^ike_proposal = \(.*\) (text)$/\1/p' "$k")" \
-            --esp "$(sed -n 's/^esp_proposal = \(.*\) (text)$/\1/p' "$k")" "${xfrm[@]}" \
-            --note "$(sed -n '2s/^# //p' "$k")" --out "$tmp/$name" || rc=1
-        diff -r -q -x capture.pcap -x '*.gz' -x 'xfrm*' "$tmp/$name" "$d" || rc=1
-    done
-    [ "$rc" = 0 ] && echo "capture: stored vectors reproduce from their inputs"
-    exit "$rc"
-fi
-[ "$(id -u)" -eq 0 ] || { echo "capture: needs root (network namespaces)" >&2; exit 2; }
-
 need=""
 for p in strongswan-charon strongswan-swanctl libstrongswan-standard-plugins \
     libstrongswan-extra-plugins tcpdump python3 python3-cryptography; do
@@ -72,6 +49,29 @@ if [ -n "$need" ]; then
     # shellcheck disable=SC2086
     apt-get install -y -qq --no-install-recommends $need >/dev/null
 fi
+
+if [ "$check" = 1 ]; then
+    tmp=$(mktemp -d)
+    trap 'rm -rf "$tmp"' EXIT
+    rc=0
+    for d in "$out"/*/; do
+        name=$(basename "$d")
+        k=$d/keys.txt
+        xfrm=()
+        for x in "$d"/xfrm*.txt; do [ -f "$x" ] && xfrm+=(--xfrm "$x"); done
+        /usr/bin/python3 "$here/extract.py" --pcap "$d/capture.pcap" \
+            --log-initiator "$d/charon-initiator.log.gz" \
+            --log-responder "$d/charon-responder.log.gz" \
+            --psk "$PSK" --id-i "$ID_I" --id-r "$ID_R" \
+            --ike "$(sed -n 's/^ike_proposal = \(.*\) (text)$/\1/p' "$k")" \
+            --esp "$(sed -n 's/^esp_proposal = \(.*\) (text)$/\1/p' "$k")" "${xfrm[@]}" \
+            --note "$(sed -n '2s/^# //p' "$k")" --out "$tmp/$name" || rc=1
+        diff -r -q -x capture.pcap -x '*.gz' -x 'xfrm*' "$tmp/$name" "$d" || rc=1
+    done
+    [ "$rc" = 0 ] && echo "capture: stored vectors reproduce from their inputs"
+    exit "$rc"
+fi
+[ "$(id -u)" -eq 0 ] || { echo "capture: needs root (network namespaces)" >&2; exit 2; }
 
 if [ "$vm" = 1 ]; then
     build=${IKEMESH_BUILD:-$repo/build}
@@ -203,7 +203,7 @@ capture() {
     swan_stop "$d/i"
     swan_stop "$d/r"
 
-    python3 "$here/extract.py" --pcap "$d/capture.pcap" \
+    /usr/bin/python3 "$here/extract.py" --pcap "$d/capture.pcap" \
         --log-initiator "$d/i/charon.log" --log-responder "$d/r/charon.log" \
         --psk "$PSK" --id-i "$ID_I" --id-r "$ID_R" --ike "$ike" --esp "$esp" "${xfrm[@]}" \
         --note "$(date -u +%Y-%m-%d) $(uname -r) strongSwan $(dpkg-query -W -f='${Version}' strongswan-charon)" \

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Turn one strongSwan capture run into test vectors, and check them.
 
 Input: the pcap of the IKE traffic between two charons, both charons' logs at `ike 4` (which
