@@ -68,6 +68,17 @@ TEST_CASE("non-ASCII text is accepted in strings and comments only") {
     }
 }
 
+TEST_CASE("table headers that start with a non-key character are syntax errors") {
+    // Found by fuzz/config_parse: toml++ asserts (debug) or assumes (clang) that a header's
+    // first character starts a key; toml_document.cpp disables those assumptions.
+    for (const char* bad : {"[:0a0b0c\"\n[", "[:x]\n", "[[ =]]\n", "[ !a]\n", "[a.:b]\n"}) {
+        INFO(bad);
+        auto doc = parse_toml(bad, "x.conf");
+        CHECK_FALSE(doc.root);
+        CHECK(doc.error_line == 1);
+    }
+}
+
 TEST_CASE("a DN identity may hold UTF-8") {
     auto p = test::parse("[local]\nid = \"CN=J\xC3\xBCrgen,O=Example\"\n");
     INFO(p.text());
