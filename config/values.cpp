@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/bytes.hpp"
+#include "crypto/certificate.hpp"
 
 namespace ikemesh::config {
 namespace {
@@ -302,14 +303,7 @@ Result<Bytes> encode_dn(std::string_view text) {
 }  // namespace
 
 bool same_dn(ByteView a, ByteView b) {
-    auto decode = [](ByteView der) {
-        const unsigned char* p = der.data();
-        return std::unique_ptr<X509_NAME, X509NameDeleter>(
-            d2i_X509_NAME(nullptr, &p, static_cast<long>(der.size())));
-    };
-    auto x = decode(a);
-    auto y = decode(b);
-    return x && y && X509_NAME_cmp(x.get(), y.get()) == 0;
+    return crypto::same_distinguished_name(a, b);
 }
 
 namespace {

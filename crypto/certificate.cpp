@@ -209,4 +209,15 @@ Status CertStore::verify(const Certificate& leaf, std::span<const Certificate> i
     return {};
 }
 
+bool same_distinguished_name(std::span<const uint8_t> a, std::span<const uint8_t> b) {
+    auto decode = [](std::span<const uint8_t> der) {
+        const unsigned char* p = der.data();
+        return std::unique_ptr<X509_NAME, decltype(&X509_NAME_free)>(
+            d2i_X509_NAME(nullptr, &p, static_cast<long>(der.size())), &X509_NAME_free);
+    };
+    auto x = decode(a);
+    auto y = decode(b);
+    return x && y && X509_NAME_cmp(x.get(), y.get()) == 0;
+}
+
 }  // namespace ikemesh::crypto

@@ -60,6 +60,11 @@ class Certificate {
     Bytes der_;
 };
 
+// Whether two DER-encoded distinguished names name the same entity (X509_NAME_cmp: canonical
+// comparison, so a PrintableString and a UTF8String spelling of the same RDN are equal). False if
+// either does not decode.
+bool same_distinguished_name(std::span<const uint8_t> a, std::span<const uint8_t> b);
+
 class CertStore {
   public:
     CertStore();

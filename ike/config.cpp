@@ -26,6 +26,12 @@ bool same_object(const std::shared_ptr<const T>& a, const std::shared_ptr<const 
 
 }  // namespace
 
+bool Identity::operator==(const Identity& o) const {
+    if (kind != o.kind) return false;
+    if (data == o.data) return true;
+    return kind == IdKind::der_asn1_dn && crypto::same_distinguished_name(data, o.data);
+}
+
 bool PeerConfig::operator==(const PeerConfig& o) const {
     return name == o.name && address == o.address && port == o.port && id == o.id &&
            auth == o.auth && same_secret(psk, o.psk) && ike == o.ike && esp == o.esp &&

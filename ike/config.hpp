@@ -45,7 +45,9 @@ struct Identity {
     Bytes data;
     std::string text;
 
-    bool operator==(const Identity& o) const { return kind == o.kind && data == o.data; }
+    // Same kind and data; distinguished names compare canonically (X509_NAME_cmp), since a
+    // certificate may spell the same name with other ASN.1 string types than the config does.
+    bool operator==(const Identity& o) const;
 };
 
 // One proposal in strongSwan notation, e.g. "aes128gcm16-prfsha256-x25519". Every list holds the
