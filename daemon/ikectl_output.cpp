@@ -25,7 +25,9 @@ std::string str(const json& obj, const char* key, const std::string& fallback = 
 
 uint64_t u64(const json& obj, const char* key) {
     const json* v = field(obj, key);
-    return v && v->is_number_unsigned() ? v->get<uint64_t>() : 0;
+    if (v && v->is_number_unsigned()) return v->get<uint64_t>();
+    if (v && v->is_number_integer() && v->get<int64_t>() >= 0) return v->get<uint64_t>();
+    return 0;
 }
 
 int64_t i64(const json& obj, const char* key, int64_t fallback = -1) {
