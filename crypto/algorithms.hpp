@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace ikemesh::crypto {
@@ -67,7 +68,8 @@ std::optional<size_t> encr_key_size(EncrSpec spec);
 size_t integ_key_size(IntegAlg alg);
 // Bytes of the truncated ICV (RFC 4868: SHA2-256-128 -> 16).
 size_t integ_icv_size(IntegAlg alg);
-// PRF output and preferred key length in bytes (RFC 7296 2.13: the key length is the output length).
+// PRF output and preferred key length in bytes (RFC 7296 2.13: the key length is the output
+// length).
 size_t prf_size(PrfAlg alg);
 // Length of the KE payload data for the group (RFC 7296 3.4, RFC 5903 7, RFC 8031 2).
 size_t dh_public_size(DhGroup group);
@@ -78,5 +80,13 @@ std::string_view name(DhGroup g);
 std::string_view name(PrfAlg a);
 std::string_view name(IntegAlg a);
 std::string name(EncrSpec e);
+
+// The reverse lookups for configuration, exact and case-sensitive as strongSwan writes them.
+// Group 31 is accepted as "x25519" and as strongSwan's "curve25519"; group 32 as "x448" and
+// "curve448". AES-GCM accepts "aes128gcm16" and the short "aes128gcm". nullopt if unknown.
+std::optional<DhGroup> parse_dh_group(std::string_view text);
+std::optional<PrfAlg> parse_prf(std::string_view text);
+std::optional<IntegAlg> parse_integ(std::string_view text);
+std::optional<EncrSpec> parse_encr(std::string_view text);
 
 }  // namespace ikemesh::crypto

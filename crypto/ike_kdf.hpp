@@ -1,5 +1,6 @@
 // The IKEv2 key schedule as pure functions (RFC 7296 2.13-2.18, 2.15). Inputs are explicit; no IKE
-// state is kept here. SPIs are the 8 wire bytes of each IKE SPI.
+// state is kept here, and nothing here decides which keys an SA uses: the engine passes the
+// negotiated PRF and sizes. SPIs are written as their 8 wire (big-endian) bytes.
 #pragma once
 
 #include <cstdint>
@@ -30,6 +31,20 @@ struct IkeKeySizes {
 Result<IkeKeys> derive_ike_keys(const Prf& prf, std::span<const uint8_t> shared_secret,
                                 std::span<const uint8_t> ni, std::span<const uint8_t> nr,
                                 IkeSpi spi_i, IkeSpi spi_r, IkeKeySizes sizes);
+
+// The two steps of derive_ike_keys(), exposed for the NIST SP 800-135 known-answer tests and for
+// callers that keep SKEYSEED: SKEYSEED = prf(Ni | Nr, g^ir), then prf+ (SKEYSEED, Ni | Nr | SPIi |
+// SPIr) split into the seven keys in the order of RFC 7296 2.14.
+Result<SecretBytes> compute_skeyseed(const Prf& prf, std::span<const uint8_t> shared_secret,
+                                     std::span<const uint8_t> ni, std::span<const uint8_t> nr);
+Result<IkeKeys> expand_ike_keys(const Prf& prf, std::span<const uint8_t> skeyseed,
+                                std::span<const uint8_t> ni, std::span<const uint8_t> nr,
+                                IkeSpi spi_i, IkeSpi spi_r, IkeKeySizes sizes);
+// SKEYSEED of a rekeyed IKE SA: prf(SK_d (old), g^ir (new) | Ni | Nr) (RFC 7296 2.18).
+Result<SecretBytes> compute_rekey_skeyseed(const Prf& prf, std::span<const uint8_t> old_sk_d,
+                                           std::span<const uint8_t> shared_secret,
+                                           std::span<const uint8_t> ni,
+                                           std::span<const uint8_t> nr);
 
 // Rekeyed IKE SA (RFC 7296 2.18): SKEYSEED = prf(SK_d (old), g^ir (new) | Ni | Nr), then as above
 // with the new SPIs. `prf` is the new SA's PRF; `old_sk_d` was derived with the old one.

@@ -20,7 +20,7 @@
 namespace ikemesh::crypto {
 
 class KeyExchange {
-public:
+  public:
     virtual ~KeyExchange() = default;
     virtual DhGroup group() const = 0;
     virtual std::span<const uint8_t> public_key() const = 0;
@@ -36,14 +36,14 @@ Result<std::unique_ptr<KeyExchange>> key_exchange_from_private(DhGroup group,
 bool is_supported(DhGroup group);
 
 class KeyExchangeFactory {
-public:
+  public:
     virtual ~KeyExchangeFactory() = default;
     virtual Result<std::unique_ptr<KeyExchange>> create(DhGroup group) = 0;
 };
 
 // The real factory: generate_key_exchange().
 class SystemKeyExchangeFactory final : public KeyExchangeFactory {
-public:
+  public:
     Result<std::unique_ptr<KeyExchange>> create(DhGroup group) override {
         return generate_key_exchange(group);
     }

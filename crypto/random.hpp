@@ -8,7 +8,7 @@
 namespace ikemesh::crypto {
 
 class RandomSource {
-public:
+  public:
     virtual ~RandomSource() = default;
     // Fills `out` with unpredictable bytes (or, in tests, with a reproducible sequence).
     virtual void fill(std::span<uint8_t> out) = 0;
@@ -22,7 +22,7 @@ public:
 // OpenSSL's DRBG (RAND_bytes). Aborts the process if the DRBG fails: continuing without
 // randomness would be worse than stopping.
 class SystemRandom final : public RandomSource {
-public:
+  public:
     void fill(std::span<uint8_t> out) override;
 };
 

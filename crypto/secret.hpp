@@ -15,7 +15,7 @@
 namespace ikemesh::crypto {
 
 class SecretBytes {
-public:
+  public:
     SecretBytes() = default;
     explicit SecretBytes(size_t size);  // zero-filled
     explicit SecretBytes(std::span<const uint8_t> data);
@@ -39,7 +39,7 @@ public:
     // Constant-time equality (sizes are not secret).
     bool equals(const SecretBytes& other) const;
 
-private:
+  private:
     void wipe();
 
     std::unique_ptr<uint8_t[]> data_;

@@ -22,7 +22,7 @@
 namespace ikemesh::crypto {
 
 class SkCipher {
-public:
+  public:
     // encr_key includes the AEAD salt (see encr_key_size()); integ_key is empty for AEAD.
     static Result<SkCipher> create(EncrSpec encr, IntegAlg integ, SecretBytes encr_key,
                                    SecretBytes integ_key);
@@ -42,7 +42,7 @@ public:
                 std::span<const uint8_t> ciphertext, std::span<const uint8_t> icv,
                 std::span<uint8_t> plaintext_out) const;
 
-private:
+  private:
     SkCipher(EncrSpec encr, IntegAlg integ, SecretBytes ek, SecretBytes ik)
         : encr_(encr), integ_(integ), encr_key_(std::move(ek)), integ_key_(std::move(ik)) {}
 
