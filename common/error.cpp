@@ -84,6 +84,12 @@ class Category final : public std::error_category {
                 return "no such kernel entry";
             case Errc::kernel_exists:
                 return "kernel entry exists";
+            case Errc::kernel_invalid_request:
+                return "invalid kernel request";
+            case Errc::kernel_permission_denied:
+                return "kernel request not permitted";
+            case Errc::kernel_events_lost:
+                return "kernel events lost";
             case Errc::config_invalid:
                 return "invalid configuration";
             case Errc::control_bad_request:
@@ -145,6 +151,9 @@ const char* errc_name(Errc e) noexcept {
         IKEMESH_ERRC_NAME(kernel_not_supported)
         IKEMESH_ERRC_NAME(kernel_no_entry)
         IKEMESH_ERRC_NAME(kernel_exists)
+        IKEMESH_ERRC_NAME(kernel_invalid_request)
+        IKEMESH_ERRC_NAME(kernel_permission_denied)
+        IKEMESH_ERRC_NAME(kernel_events_lost)
         IKEMESH_ERRC_NAME(config_invalid)
         IKEMESH_ERRC_NAME(control_bad_request)
         IKEMESH_ERRC_NAME(control_unknown_command)

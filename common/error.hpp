@@ -58,6 +58,9 @@ enum class Errc {
     kernel_not_supported,  // the kernel lacks the algorithm, protocol or socket family
     kernel_no_entry,
     kernel_exists,
+    kernel_invalid_request,    // parameters the kernel (or our own check before sending) rejects
+    kernel_permission_denied,  // EPERM/EACCES: the daemon lacks CAP_NET_ADMIN
+    kernel_events_lost,        // the event socket overran (ENOBUFS): resync with list_owned()
 
     // config and control
     config_invalid = 400,
