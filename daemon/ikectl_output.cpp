@@ -208,32 +208,49 @@ std::string render_peer_action(const json& result) {
     return action + " " + str(result, "peer") + ": ok\n";
 }
 
-std::string render_reload(const json& result) {
-    std::string out =
-        "configuration reloaded: " + std::to_string(u64(result, "peers")) + " peers\n";
-    const json& restart = array(result, "restart_required");
-    if (!restart.empty()) {
-        out += "not applied until ikemeshd restarts:";
-        for (const auto& name : restart) {
-            if (name.is_string()) out += " " + name.get<std::string>();
-        }
-        out += "\n";
+namespace {
+
+std::string join_names(const json& names) {
+    std::string out;
+    for (const auto& n : names) {
+        if (!n.is_string()) continue;
+        if (!out.empty()) out += ' ';
+        out += n.get<std::string>();
     }
     return out;
 }
 
-std::string render_check_config(const json& result) {
-    std::string out =
-        "configuration is valid: " + std::to_string(u64(result, "peers")) + " peers\n";
-    const json& restart = array(result, "restart_required");
-    if (!restart.empty()) {
-        out += "differs from the running daemon in settings that need a restart:";
-        for (const auto& name : restart) {
-            if (name.is_string()) out += " " + name.get<std::string>();
-        }
-        out += "\n";
+// The peer changes and restart-only settings of a reload or check-config result.
+std::string change_lines(const json& result, const char* restart_intro) {
+    std::string out;
+    for (const char* key : {"added", "removed", "changed"}) {
+        const json& names = array(result, key);
+        if (!names.empty()) out += std::string(key) + ": " + join_names(names) + "\n";
     }
+    const json& restart = array(result, "restart_required");
+    if (!restart.empty()) out += std::string(restart_intro) + ": " + join_names(restart) + "\n";
     return out;
+}
+
+std::string change_counts(const json& result) {
+    return std::to_string(array(result, "added").size()) + " added, " +
+           std::to_string(array(result, "removed").size()) + " removed, " +
+           std::to_string(array(result, "changed").size()) + " changed, " +
+           std::to_string(u64(result, "unchanged")) + " unchanged";
+}
+
+}  // namespace
+
+std::string render_reload(const json& result) {
+    return "configuration reloaded: " + std::to_string(u64(result, "peers")) + " peers (" +
+           change_counts(result) + ")\n" +
+           change_lines(result, "not applied until ikemeshd restarts");
+}
+
+std::string render_check_config(const json& result) {
+    return "configuration is valid: " + std::to_string(u64(result, "peers")) +
+           " peers; against the running daemon: " + change_counts(result) + "\n" +
+           change_lines(result, "would need a restart");
 }
 
 std::string render_version(const json& result, const std::string& ikectl_version) {

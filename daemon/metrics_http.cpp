@@ -4,7 +4,6 @@
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <charconv>
 #include <optional>
 #include <vector>
 
@@ -37,37 +36,6 @@ tcp::endpoint to_tcp(const Endpoint& ep) {
 }
 
 }  // namespace
-
-Result<Endpoint> parse_listen_endpoint(std::string_view text) {
-    auto bad = [&] {
-        return Error{Errc::config_invalid, "metrics listen '" + std::string(text) +
-                                               "' is not ADDRESS:PORT or [ADDRESS]:PORT"};
-    };
-    std::string_view host, port;
-    if (!text.empty() && text.front() == '[') {
-        size_t close = text.find(']');
-        if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
-            return bad();
-        }
-        host = text.substr(1, close - 1);
-        port = text.substr(close + 2);
-    } else {
-        size_t colon = text.rfind(':');
-        if (colon == std::string_view::npos || text.find(':') != colon) return bad();
-        host = text.substr(0, colon);
-        port = text.substr(colon + 1);
-    }
-    auto address = IpAddress::parse(host);
-    if (!address) return bad();
-    if (text.front() == '[' && !address->is_v6()) return bad();
-    unsigned value = 0;
-    auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-    if (port.empty() || ec != std::errc{} || ptr != port.data() + port.size() || value == 0 ||
-        value > 65535) {
-        return bad();
-    }
-    return Endpoint{*address, static_cast<uint16_t>(value)};
-}
 
 class HttpSession;
 

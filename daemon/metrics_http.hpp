@@ -11,15 +11,11 @@
 #include <functional>
 #include <memory>
 #include <string>
-#include <string_view>
 
 #include "common/ip.hpp"
 #include "common/result.hpp"
 
 namespace ikemesh::daemon {
-
-// "127.0.0.1:9090", "[::1]:9090" -> Endpoint. config_invalid otherwise (the port is required).
-Result<Endpoint> parse_listen_endpoint(std::string_view text);
 
 class MetricsHttpServer {
   public:

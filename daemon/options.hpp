@@ -1,18 +1,25 @@
 // The daemon's own slice of the configuration: everything ikemeshd needs besides the engine's
 // EngineConfig (sockets, control socket, kernel backend, logging, metrics listener).
 //
-// config/ parses TOML into config::Config; the runner converts that into a RuntimeConfig once per
-// load, so the rest of daemon/ depends on these few plain values and not on the config layer's
-// types. Nothing here reads files or validates: by the time a RuntimeConfig exists it is valid.
+// config/ parses TOML into config::Config; config_adapter.hpp converts that into a RuntimeConfig
+// once per load, so the rest of daemon/ depends on these few plain values and not on the config
+// layer's types (the source Config rides along for diffing on reload). Nothing here reads files
+// or validates: by the time a RuntimeConfig exists it is valid.
 #pragma once
 
 #include <cstdint>
 #include <map>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/ip.hpp"
 #include "ike/engine.hpp"
+
+namespace ikemesh::config {
+struct Config;
+}
 
 namespace ikemesh::daemon {
 
@@ -33,10 +40,10 @@ struct DaemonOptions {
     std::string control_group;  // empty: the daemon's own group
     std::string kernel = "xfrm";
     LogOptions log;
-    std::vector<IpAddress> listen;  // empty: every IPv4 and IPv6 address (0.0.0.0 and ::)
-    uint16_t port = 500;            // RFC 7296 2
-    uint16_t port_natt = 4500;      // RFC 3948 / RFC 7296 2.23
-    std::string metrics_listen;     // "127.0.0.1:9090"; empty: no HTTP listener
+    std::vector<IpAddress> listen;           // empty: every IPv4 and IPv6 address (0.0.0.0 and ::)
+    uint16_t port = 500;                     // RFC 7296 2
+    uint16_t port_natt = 4500;               // RFC 3948 / RFC 7296 2.23
+    std::optional<Endpoint> metrics_listen;  // Prometheus HTTP listener; none by default
 
     bool operator==(const DaemonOptions&) const = default;
 };
@@ -44,6 +51,8 @@ struct DaemonOptions {
 struct RuntimeConfig {
     DaemonOptions daemon;
     ike::EngineConfig engine;
+    // The configuration this was made from (null in tests that build a RuntimeConfig by hand).
+    std::shared_ptr<const config::Config> source;
 };
 
 }  // namespace ikemesh::daemon

@@ -103,14 +103,25 @@ TEST_CASE("small results render as one line") {
           "initiate node2: ok\n");
     CHECK(render_peer_action(json{{"peer", "node2"}, {"action", "rekey"}, {"ike", true}}) ==
           "rekey (IKE SA) node2: ok\n");
-    CHECK(render_reload(
-              json{{"applied", true}, {"peers", 12}, {"restart_required", json::array()}}) ==
-          "configuration reloaded: 12 peers\n");
-    CHECK(render_reload(
-              json{{"applied", true}, {"peers", 2}, {"restart_required", {"listen", "port"}}}) ==
-          "configuration reloaded: 2 peers\nnot applied until ikemeshd restarts: listen port\n");
-    CHECK(render_check_config(json{{"valid", true}, {"peers", 3}}) ==
-          "configuration is valid: 3 peers\n");
+    CHECK(render_reload(json{{"applied", true},
+                             {"peers", 12},
+                             {"added", json::array()},
+                             {"unchanged", 12},
+                             {"restart_required", json::array()}}) ==
+          "configuration reloaded: 12 peers (0 added, 0 removed, 0 changed, 12 unchanged)\n");
+    CHECK(render_reload(json{{"applied", true},
+                             {"peers", 3},
+                             {"added", {"node5"}},
+                             {"removed", {"node7", "node8"}},
+                             {"changed", {"node2"}},
+                             {"unchanged", 1},
+                             {"restart_required", {"daemon.listen", "daemon.port"}}}) ==
+          "configuration reloaded: 3 peers (1 added, 2 removed, 1 changed, 1 unchanged)\n"
+          "added: node5\nremoved: node7 node8\nchanged: node2\n"
+          "not applied until ikemeshd restarts: daemon.listen daemon.port\n");
+    CHECK(render_check_config(json{{"valid", true}, {"peers", 3}, {"unchanged", 3}}) ==
+          "configuration is valid: 3 peers; against the running daemon: 0 added, 0 removed, 0 "
+          "changed, 3 unchanged\n");
     CHECK(render_version(json{{"daemon", "ikemeshd"}, {"version", "0.1.0"}}, "0.1.0") ==
           "ikectl 0.1.0\nikemeshd 0.1.0\n");
 }

@@ -54,23 +54,6 @@ struct Server {
 
 }  // namespace
 
-TEST_CASE("listen addresses parse as ADDRESS:PORT") {
-    auto v4 = parse_listen_endpoint("127.0.0.1:9090");
-    REQUIRE(v4);
-    CHECK(v4->to_string() == "127.0.0.1:9090");
-    auto v6 = parse_listen_endpoint("[::1]:9100");
-    REQUIRE(v6);
-    CHECK(v6->to_string() == "[::1]:9100");
-    for (const char* bad :
-         {"", "127.0.0.1", "127.0.0.1:", "127.0.0.1:0", "127.0.0.1:65536", "localhost:9090",
-          "::1:9090", "[127.0.0.1]:80", "[::1]9090", "127.0.0.1:90x", "[::1]:"}) {
-        INFO(bad);
-        auto r = parse_listen_endpoint(bad);
-        CHECK_FALSE(r);
-        if (!r) CHECK(r.error().is(Errc::config_invalid));
-    }
-}
-
 TEST_CASE("GET /metrics answers with the exposition format") {
     Server s;
     REQUIRE(s.http.open(Endpoint{*IpAddress::parse("127.0.0.1"), 0}));

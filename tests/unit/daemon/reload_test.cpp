@@ -29,16 +29,15 @@ class ScriptedSteps : public ReloadSteps {
         calls.push_back("load");
         return next_;
     }
-    const DaemonOptions& running() const override { return running_opts; }
-    void apply(RuntimeConfig config) override {
+    json apply(RuntimeConfig config) override {
         calls.push_back("apply");
         applied.push_back(std::move(config));
+        return json{{"added", {"node9"}}, {"unchanged", 2}};
     }
     void end(const Result<json>& outcome) override {
         calls.push_back(outcome ? "end ok" : "end error");
     }
 
-    DaemonOptions running_opts;
     std::vector<std::string> calls;
     std::vector<RuntimeConfig> applied;
 
@@ -76,48 +75,17 @@ TEST_CASE("a valid configuration is applied once, between begin and end") {
     CHECK(steps.applied[0].engine.peers.size() == 3);
     CHECK((*r)["applied"] == true);
     CHECK((*r)["peers"] == 3);
-    CHECK((*r)["restart_required"].empty());
+    // What apply reported is part of the reply.
+    CHECK((*r)["added"] == json::array({"node9"}));
+    CHECK((*r)["unchanged"] == 2);
 }
 
-TEST_CASE("socket-bound settings are reported as needing a restart and the ports stay put") {
-    auto next = config_with_peers(1);
-    next.daemon.port = 1500;
-    next.daemon.port_natt = 14500;
-    next.daemon.listen = {*IpAddress::parse("192.0.2.1")};
-    next.daemon.metrics_listen = "127.0.0.1:9100";
-    next.daemon.log.level = "debug";  // applies live, not a restart item
-    next.engine.port = 1500;
-    next.engine.port_natt = 14500;
-    ScriptedSteps steps(next);
-    auto r = perform_reload(steps);
-    REQUIRE(r);
-    CHECK((*r)["restart_required"] ==
-          json::array({"listen", "port", "port_natt", "metrics.listen"}));
-    REQUIRE(steps.applied.size() == 1);
-    // The engine keeps naming the sockets that are actually open.
-    CHECK(steps.applied[0].engine.port == 500);
-    CHECK(steps.applied[0].engine.port_natt == 4500);
-    CHECK(steps.applied[0].daemon.log.level == "debug");
-}
-
-TEST_CASE("restart_required lists each differing setting in a fixed order") {
-    DaemonOptions a, b;
-    CHECK(restart_required(a, b).empty());
-    b.kernel = "fake";
-    b.control_socket = "/tmp/x.sock";
-    b.control_group = "ikemesh";
-    b.log.subsystems["ike"] = "trace";
-    CHECK(restart_required(a, b) ==
-          std::vector<std::string>{"control_socket", "control_group", "kernel"});
-}
-
-TEST_CASE("check-config reports validity without applying") {
+TEST_CASE("the engine keeps the ports of the sockets that are open") {
     DaemonOptions running;
-    auto ok = check_config_result(running, config_with_peers(2));
-    REQUIRE(ok);
-    CHECK((*ok)["valid"] == true);
-    CHECK((*ok)["peers"] == 2);
-    auto bad = check_config_result(running, Error{Errc::config_invalid, "x.conf:1: bad"});
-    REQUIRE_FALSE(bad);
-    CHECK(bad.error().is(Errc::config_invalid));
+    ike::EngineConfig next;
+    next.port = 1500;
+    next.port_natt = 14500;
+    pin_running_ports(running, next);
+    CHECK(next.port == 500);
+    CHECK(next.port_natt == 4500);
 }
