@@ -55,6 +55,23 @@ IkectlParse parse_ikectl_args(int argc, const char* const* argv) {
         subs.emplace_back(sub, verb.command);
     }
 
+    // CLI11 reports a misspelt command as "A subcommand is required"; name it instead.
+    for (int i = 1; i < argc; ++i) {
+        std::string_view a = argv[i];
+        if (a == "-s" || a == "--socket") {
+            ++i;  // its value
+            continue;
+        }
+        if (a.empty() || a.front() == '-') continue;
+        if (!command_from_name(a)) {
+            parsed.exit_code = kExitUsage;
+            parsed.err = "ikectl: unknown command '" + std::string(a) + "'\n" +
+                         "Run with --help for the list of commands.\n";
+            return parsed;
+        }
+        break;
+    }
+
     std::ostringstream out, err;
     try {
         app.parse(argc, argv);

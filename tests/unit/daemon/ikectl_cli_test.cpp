@@ -70,6 +70,12 @@ TEST_CASE("usage errors exit 2, help exits 0") {
         CHECK(p.exit_code == kExitUsage);
         CHECK_FALSE(p.err.empty());
     }
+    auto typo = parse({"--json", "stauts"});
+    CHECK(typo.exit_code == kExitUsage);
+    CHECK(typo.err.find("unknown command 'stauts'") != std::string::npos);
+    auto sock = parse({"--socket", "status", "status"});  // a socket file named "status"
+    REQUIRE(sock.run);
+    CHECK(sock.args.socket == "status");
     auto help = parse({"--help"});
     CHECK_FALSE(help.run);
     CHECK(help.exit_code == kExitOk);
