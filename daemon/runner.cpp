@@ -7,6 +7,7 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <cerrno>
 #include <csignal>
 #include <optional>
 #include <vector>
@@ -209,7 +210,9 @@ Status Runner::Impl::start() {
 
     if (int fd = kernel_->event_fd(); fd >= 0) {
         // A duplicate, because the descriptor object closes what it holds.
-        kernel_fd_.emplace(io_, ::dup(fd));
+        int copy = ::dup(fd);
+        if (copy < 0) return Error{std::error_code(errno, std::generic_category()), "dup"};
+        kernel_fd_.emplace(io_, copy);
         watch_kernel();
     }
     signals_.add(SIGTERM);

@@ -69,6 +69,12 @@ Error sys_error(const char* what) {
     return Error{std::error_code(errno, std::generic_category()), what};
 }
 
+// Asio's errors here are errno values; as generic std::error_codes they compare equal to
+// std::errc (the runner tells "no IPv6 on this host" apart from real failures that way).
+Error asio_error(const boost::system::error_code& ec, const char* what) {
+    return Error{std::error_code(ec.value(), std::generic_category()), what};
+}
+
 // Room for either pktinfo control message.
 constexpr size_t kControlSpace = CMSG_SPACE(sizeof(in6_pktinfo)) > CMSG_SPACE(sizeof(in_pktinfo))
                                      ? CMSG_SPACE(sizeof(in6_pktinfo))
@@ -91,7 +97,7 @@ Result<std::unique_ptr<IkeSocket>> IkeSocket::open(asio::io_context& io, const I
     std::unique_ptr<IkeSocket> s(new IkeSocket(io, natt, counters));
     boost::system::error_code ec;
     s->socket_.open(address.is_v4() ? asio::ip::udp::v4() : asio::ip::udp::v6(), ec);
-    if (ec) return Error{ec, "socket"};
+    if (ec) return asio_error(ec, "socket");
     int fd = s->socket_.native_handle();
     int one = 1;
     if (address.is_v4()) {
@@ -100,7 +106,7 @@ Result<std::unique_ptr<IkeSocket>> IkeSocket::open(asio::io_context& io, const I
         }
     } else {
         s->socket_.set_option(asio::ip::v6_only(true), ec);
-        if (ec) return Error{ec, "setsockopt IPV6_V6ONLY"};
+        if (ec) return asio_error(ec, "setsockopt IPV6_V6ONLY");
         if (setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one) != 0) {
             return sys_error("setsockopt IPV6_RECVPKTINFO");
         }
@@ -110,7 +116,7 @@ Result<std::unique_ptr<IkeSocket>> IkeSocket::open(asio::io_context& io, const I
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufsize, sizeof bufsize);
     setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bufsize, sizeof bufsize);
     s->socket_.non_blocking(true, ec);
-    if (ec) return Error{ec, "non-blocking"};
+    if (ec) return asio_error(ec, "non-blocking");
 
     sockaddr_storage ss;
     socklen_t len = to_sockaddr(Endpoint{address, port}, ss);

@@ -217,3 +217,14 @@ TEST_CASE("binding a port in use is an error naming the address") {
     REQUIRE_FALSE(second);
     CHECK(second.error().message().find("127.0.0.1") != std::string::npos);
 }
+
+TEST_CASE("socket errors are generic error codes that compare with std::errc") {
+    boost::asio::io_context io;
+    DaemonCounters counters;
+    auto first = IkeSocket::open(io, *IpAddress::parse("127.0.0.1"), 0, false, counters);
+    REQUIRE(first);
+    auto clash =
+        IkeSocket::open(io, *IpAddress::parse("127.0.0.1"), (*first)->port(), false, counters);
+    REQUIRE_FALSE(clash);
+    CHECK(clash.error().code == std::errc::address_in_use);
+}
