@@ -5,6 +5,8 @@
 
 #include "config/build.hpp"
 #include "config/values.hpp"
+#include "crypto/certificate.hpp"
+#include "crypto/signature.hpp"
 
 namespace ikemesh::config {
 namespace {
@@ -205,6 +207,46 @@ std::string file_error_message(const std::filesystem::path& path, const Error& e
     return msg;
 }
 
+namespace {
+
+// Our certificate must carry our private key's public half, or no peer can verify us; and it
+// should name our identity, or peers that check identities against certificates (strongSwan
+// does) will refuse us.
+void check_key_and_identity(Section& s, const ike::LocalConfig& local) {
+    auto cert_key = local.cert->public_key();
+    if (!cert_key || !(*cert_key == local.key->public_key())) {
+        s.error("key", "this private key does not belong to the certificate in cert");
+    }
+    bool named = false;
+    switch (local.id.kind) {
+        case ike::IdKind::der_asn1_dn:
+            named = same_dn(local.id.data, local.cert->subject_der());
+            break;
+        case ike::IdKind::fqdn:
+        case ike::IdKind::rfc822:
+        case ike::IdKind::ipv4:
+        case ike::IdKind::ipv6: {
+            auto want = local.id.kind == ike::IdKind::fqdn     ? crypto::SubjectAltName::Kind::dns
+                        : local.id.kind == ike::IdKind::rfc822 ? crypto::SubjectAltName::Kind::email
+                                                               : crypto::SubjectAltName::Kind::ip;
+            for (const auto& san : local.cert->subject_alt_names()) {
+                if (san.kind == want && san.raw == local.id.data) named = true;
+            }
+            break;
+        }
+        case ike::IdKind::key_id:
+            named = true;  // not carried in certificates
+            break;
+    }
+    if (!named) {
+        s.warning("id",
+                  "the certificate in cert does not name this identity (subject or "
+                  "subjectAltName); peers that check it will refuse us");
+    }
+}
+
+}  // namespace
+
 void build_local(Section& s, const ParseOptions& options, const DaemonConfig& daemon,
                  ike::LocalConfig& out) {
     static constexpr std::array<std::string_view, 5> kKeys{"id", "auth", "cert", "key", "ca"};
@@ -262,12 +304,14 @@ void build_local(Section& s, const ParseOptions& options, const DaemonConfig& da
                     paths.push_back(resolve_path(options, text));
                 auto r = options.files->load_trust_anchors(paths);
                 if (r) {
-                    out.ca = std::move(*r);
+                    out.ca = std::move(r->store);
+                    out.ca_certificates = std::move(r->certificates);
                 } else {
                     s.error("ca", "cannot load trust anchors: " + r.error().message());
                 }
             }
         }
+        if (out.cert && out.key) check_key_and_identity(s, out);
     } else {
         for (auto k : {"cert", "key", "ca"}) {
             if (s.has(k)) s.warning(k, "ignored with auth = \"psk\"");

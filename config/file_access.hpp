@@ -12,12 +12,21 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
+#include "common/bytes.hpp"
 #include "common/result.hpp"
 #include "crypto/secret.hpp"
 #include "ike/config.hpp"
 
 namespace ikemesh::config {
+
+// Trust anchors as loaded: the store the engine verifies with, and the DER of each certificate
+// in it (ike::LocalConfig::ca_certificates).
+struct TrustAnchors {
+    std::shared_ptr<const crypto::CertStore> store;
+    std::vector<Bytes> certificates;
+};
 
 class FileAccess {
   public:
@@ -31,8 +40,8 @@ class FileAccess {
     // Our certificate (PEM).
     virtual Result<std::shared_ptr<const crypto::Certificate>> load_certificate(
         const std::filesystem::path& path) const = 0;
-    // The trust anchors, every certificate of every file.
-    virtual Result<std::shared_ptr<const crypto::CertStore>> load_trust_anchors(
+    // The trust anchors: every certificate of every file (PEM).
+    virtual Result<TrustAnchors> load_trust_anchors(
         std::span<const std::filesystem::path> paths) const = 0;
 };
 
@@ -44,7 +53,7 @@ class DiskFileAccess final : public FileAccess {
         const std::filesystem::path& path) const override;
     Result<std::shared_ptr<const crypto::Certificate>> load_certificate(
         const std::filesystem::path& path) const override;
-    Result<std::shared_ptr<const crypto::CertStore>> load_trust_anchors(
+    Result<TrustAnchors> load_trust_anchors(
         std::span<const std::filesystem::path> paths) const override;
 };
 
@@ -60,7 +69,7 @@ class MemoryFileAccess final : public FileAccess {
         const std::filesystem::path& path) const override;
     Result<std::shared_ptr<const crypto::Certificate>> load_certificate(
         const std::filesystem::path& path) const override;
-    Result<std::shared_ptr<const crypto::CertStore>> load_trust_anchors(
+    Result<TrustAnchors> load_trust_anchors(
         std::span<const std::filesystem::path> paths) const override;
 
     // How many times read_secret was called (tests check that a shared psk_file is read once).

@@ -15,70 +15,89 @@ using crypto::EncrSpec;
 using crypto::IntegAlg;
 using crypto::PrfAlg;
 
-constexpr AlgorithmName encr(std::string_view n, EncrAlg alg, uint16_t bits, bool canonical) {
-    return {n,
-            AlgorithmKind::encr,
-            EncrSpec{alg, bits},
-            IntegAlg::none,
-            PrfAlg::hmac_sha2_256,
-            DhGroup::none,
-            false,
-            canonical};
+Algorithm encr(EncrAlg alg, uint16_t bits) {
+    Algorithm a;
+    a.kind = AlgorithmKind::encr;
+    a.encr = EncrSpec{alg, bits};
+    return a;
 }
-constexpr AlgorithmName integ(std::string_view n, IntegAlg alg, bool canonical) {
-    return {n,        AlgorithmKind::integ, {}, alg, PrfAlg::hmac_sha2_256, DhGroup::none, false,
-            canonical};
+Algorithm integ(IntegAlg alg) {
+    Algorithm a;
+    a.kind = AlgorithmKind::integ;
+    a.integ = alg;
+    return a;
 }
-constexpr AlgorithmName prf(std::string_view n, PrfAlg alg) {
-    return {n, AlgorithmKind::prf, {}, IntegAlg::none, alg, DhGroup::none, false, true};
+Algorithm prf(PrfAlg alg) {
+    Algorithm a;
+    a.kind = AlgorithmKind::prf;
+    a.prf = alg;
+    return a;
 }
-constexpr AlgorithmName dh(std::string_view n, DhGroup g, bool canonical) {
-    return {n, AlgorithmKind::dh, {}, IntegAlg::none, PrfAlg::hmac_sha2_256, g, false, canonical};
+Algorithm dh(DhGroup g) {
+    Algorithm a;
+    a.kind = AlgorithmKind::dh;
+    a.dh = g;
+    return a;
 }
-constexpr AlgorithmName esn(std::string_view n, bool on) {
-    return {n,   AlgorithmKind::esn, {}, IntegAlg::none, PrfAlg::hmac_sha2_256, DhGroup::none, on,
-            true};
+Algorithm esn(bool on) {
+    Algorithm a;
+    a.kind = AlgorithmKind::esn;
+    a.esn = on;
+    return a;
 }
 
-// The algorithms of crypto/algorithms.hpp under crypto::name()'s spelling (canonical) and the
-// aliases strongSwan accepts for them (its proposal keywords).
-constexpr std::array kNames{
-    encr("aes128", EncrAlg::aes_cbc, 128, true),
-    encr("aes", EncrAlg::aes_cbc, 128, false),
-    encr("aes192", EncrAlg::aes_cbc, 192, true),
-    encr("aes256", EncrAlg::aes_cbc, 256, true),
-    encr("aes128gcm16", EncrAlg::aes_gcm_16, 128, true),
-    encr("aes128gcm128", EncrAlg::aes_gcm_16, 128, false),  // ICV length in bits
-    encr("aes128gcm", EncrAlg::aes_gcm_16, 128, false),
-    encr("aes256gcm16", EncrAlg::aes_gcm_16, 256, true),
-    encr("aes256gcm128", EncrAlg::aes_gcm_16, 256, false),
-    encr("aes256gcm", EncrAlg::aes_gcm_16, 256, false),
-    encr("chacha20poly1305", EncrAlg::chacha20_poly1305, 256, true),
-    integ("sha1", IntegAlg::hmac_sha1_96, true),
-    integ("sha", IntegAlg::hmac_sha1_96, false),
-    integ("sha256", IntegAlg::hmac_sha2_256_128, true),
-    integ("sha2_256", IntegAlg::hmac_sha2_256_128, false),
-    integ("sha384", IntegAlg::hmac_sha2_384_192, true),
-    integ("sha2_384", IntegAlg::hmac_sha2_384_192, false),
-    integ("sha512", IntegAlg::hmac_sha2_512_256, true),
-    integ("sha2_512", IntegAlg::hmac_sha2_512_256, false),
-    prf("prfsha1", PrfAlg::hmac_sha1),
-    prf("prfsha256", PrfAlg::hmac_sha2_256),
-    prf("prfsha384", PrfAlg::hmac_sha2_384),
-    prf("prfsha512", PrfAlg::hmac_sha2_512),
-    dh("modp2048", DhGroup::modp2048, true),
-    dh("modp3072", DhGroup::modp3072, true),
-    dh("modp4096", DhGroup::modp4096, true),
-    dh("ecp256", DhGroup::ecp256, true),
-    dh("ecp384", DhGroup::ecp384, true),
-    dh("ecp521", DhGroup::ecp521, true),
-    dh("x25519", DhGroup::curve25519, true),
-    dh("curve25519", DhGroup::curve25519, false),
-    dh("x448", DhGroup::curve448, true),
-    dh("curve448", DhGroup::curve448, false),
-    esn("esn", true),
-    esn("noesn", false),
+// Everything a proposal may name: the algorithms of crypto/algorithms.hpp (RFC 7296 3.3.2
+// transform IDs), AES with each key length it is used with, and ESN (RFC 7296 3.3.2 type 5).
+const std::vector<Algorithm>& all_algorithms() {
+    static const std::vector<Algorithm> v{
+        encr(EncrAlg::aes_gcm_16, 128),
+        encr(EncrAlg::aes_gcm_16, 256),
+        encr(EncrAlg::chacha20_poly1305, 256),
+        encr(EncrAlg::aes_cbc, 128),
+        encr(EncrAlg::aes_cbc, 192),
+        encr(EncrAlg::aes_cbc, 256),
+        integ(IntegAlg::hmac_sha1_96),
+        integ(IntegAlg::hmac_sha2_256_128),
+        integ(IntegAlg::hmac_sha2_384_192),
+        integ(IntegAlg::hmac_sha2_512_256),
+        prf(PrfAlg::hmac_sha1),
+        prf(PrfAlg::hmac_sha2_256),
+        prf(PrfAlg::hmac_sha2_384),
+        prf(PrfAlg::hmac_sha2_512),
+        dh(DhGroup::modp2048),
+        dh(DhGroup::modp3072),
+        dh(DhGroup::modp4096),
+        dh(DhGroup::ecp256),
+        dh(DhGroup::ecp384),
+        dh(DhGroup::ecp521),
+        dh(DhGroup::curve25519),
+        dh(DhGroup::curve448),
+        esn(true),
+        esn(false),
+    };
+    return v;
+}
+
+// strongSwan proposal keywords that crypto::parse_* does not know (crypto accepts its own names
+// plus "curve25519", "curve448", "aes128gcm", "aes256gcm").
+struct Alias {
+    std::string_view name;
+    Algorithm algorithm;
 };
+const std::vector<Alias>& aliases() {
+    static const std::vector<Alias> v{
+        {"aes", encr(EncrAlg::aes_cbc, 128)},
+        {"aes128gcm128", encr(EncrAlg::aes_gcm_16, 128)},  // ICV length in bits
+        {"aes256gcm128", encr(EncrAlg::aes_gcm_16, 256)},
+        {"sha", integ(IntegAlg::hmac_sha1_96)},
+        {"sha2_256", integ(IntegAlg::hmac_sha2_256_128)},
+        {"sha2_384", integ(IntegAlg::hmac_sha2_384_192)},
+        {"sha2_512", integ(IntegAlg::hmac_sha2_512_256)},
+        {"esn", esn(true)},
+        {"noesn", esn(false)},
+    };
+    return v;
+}
 
 Error invalid(std::string detail) {
     return Error{Errc::config_invalid, std::move(detail)};
@@ -109,13 +128,10 @@ Result<Tokens> tokenize(std::string_view text) {
         std::string_view token = text.substr(pos, dash - pos);
         pos = dash + 1;
         if (token.empty()) return invalid("empty algorithm name (two dashes in a row?)");
-        const AlgorithmName* a = find_algorithm(token);
+        std::optional<Algorithm> a = find_algorithm(token);
         if (!a) {
-            std::vector<std::string_view> names;
-            for (const auto& n : kNames)
-                names.push_back(n.name);
             std::string msg = "unknown algorithm \"" + std::string(token) + "\"";
-            if (auto guess = closest_match(token, names)) {
+            if (auto guess = closest_match(token, algorithm_spellings())) {
                 msg += " (did you mean \"" + std::string(*guess) + "\"?)";
             }
             return invalid(std::move(msg));
@@ -128,14 +144,14 @@ Result<Tokens> tokenize(std::string_view text) {
                 add_unique(t.integ, a->integ);
                 break;
             case AlgorithmKind::prf:
-                if (t.first_prf.empty()) t.first_prf = a->name;
+                if (t.first_prf.empty()) t.first_prf = token;
                 add_unique(t.prf, a->prf);
                 break;
             case AlgorithmKind::dh:
                 add_unique(t.dh, a->dh);
                 break;
             case AlgorithmKind::esn:
-                if (t.first_esn.empty()) t.first_esn = a->name;
+                if (t.first_esn.empty()) t.first_esn = token;
                 add_unique(t.esn, a->esn);
                 break;
         }
@@ -160,32 +176,6 @@ Status check_ciphers(const Tokens& t) {
     return {};
 }
 
-std::string_view canonical_name(AlgorithmKind kind, const AlgorithmName& probe) {
-    for (const auto& n : kNames) {
-        if (n.kind != kind || !n.canonical) continue;
-        bool same = false;
-        switch (kind) {
-            case AlgorithmKind::encr:
-                same = n.encr == probe.encr;
-                break;
-            case AlgorithmKind::integ:
-                same = n.integ == probe.integ;
-                break;
-            case AlgorithmKind::prf:
-                same = n.prf == probe.prf;
-                break;
-            case AlgorithmKind::dh:
-                same = n.dh == probe.dh;
-                break;
-            case AlgorithmKind::esn:
-                same = n.esn == probe.esn;
-                break;
-        }
-        if (same) return n.name;
-    }
-    return "?";
-}
-
 void append(std::string& out, std::string_view name) {
     if (!out.empty()) out += '-';
     out += name;
@@ -193,15 +183,56 @@ void append(std::string& out, std::string_view name) {
 
 }  // namespace
 
-std::span<const AlgorithmName> algorithm_names() {
-    return kNames;
+std::optional<Algorithm> find_algorithm(std::string_view name) {
+    // crypto's lookups also accept "none" (a placeholder, not an algorithm to offer).
+    if (name == "none") return std::nullopt;
+    if (auto e = crypto::parse_encr(name)) return encr(e->alg, e->key_bits);
+    if (auto i = crypto::parse_integ(name)) return integ(*i);
+    if (auto f = crypto::parse_prf(name)) return prf(*f);
+    if (auto g = crypto::parse_dh_group(name)) return dh(*g);
+    for (const auto& a : aliases()) {
+        if (a.name == name) return a.algorithm;
+    }
+    return std::nullopt;
 }
 
-const AlgorithmName* find_algorithm(std::string_view name) {
-    for (const auto& n : kNames) {
-        if (n.name == name) return &n;
+std::span<const Algorithm> proposal_algorithms() {
+    return all_algorithms();
+}
+
+std::string canonical_name(const Algorithm& a) {
+    switch (a.kind) {
+        case AlgorithmKind::encr:
+            return crypto::name(a.encr);
+        case AlgorithmKind::integ:
+            return std::string(crypto::name(a.integ));
+        case AlgorithmKind::prf:
+            return std::string(crypto::name(a.prf));
+        case AlgorithmKind::dh:
+            return std::string(crypto::name(a.dh));
+        case AlgorithmKind::esn:
+            return a.esn ? "esn" : "noesn";
     }
-    return nullptr;
+    return "?";
+}
+
+const std::vector<std::string_view>& algorithm_spellings() {
+    static const std::vector<std::string_view> v = [] {
+        static std::vector<std::string> canonical;  // owns the printed names
+        for (const auto& a : all_algorithms())
+            canonical.push_back(canonical_name(a));
+        std::vector<std::string_view> out(canonical.begin(), canonical.end());
+        // crypto's own aliases, for suggestions ("curve2519" -> "curve25519").
+        for (std::string_view extra : {"curve25519", "curve448", "aes128gcm", "aes256gcm"}) {
+            out.push_back(extra);
+        }
+        for (const auto& a : aliases())
+            out.push_back(a.name);
+        std::sort(out.begin(), out.end());
+        out.erase(std::unique(out.begin(), out.end()), out.end());
+        return out;
+    }();
+    return v;
 }
 
 std::optional<crypto::PrfAlg> prf_for_integrity(crypto::IntegAlg alg) {
@@ -268,41 +299,25 @@ Result<ike::EspProposal> parse_esp_proposal(std::string_view text) {
 
 std::string to_string(const ike::IkeProposal& p) {
     std::string out;
-    AlgorithmName probe{};
-    for (auto e : p.encr) {
-        probe.encr = e;
-        append(out, canonical_name(AlgorithmKind::encr, probe));
-    }
-    for (auto i : p.integ) {
-        probe.integ = i;
-        append(out, canonical_name(AlgorithmKind::integ, probe));
-    }
-    for (auto f : p.prf) {
-        probe.prf = f;
-        append(out, canonical_name(AlgorithmKind::prf, probe));
-    }
-    for (auto g : p.dh) {
-        probe.dh = g;
-        append(out, canonical_name(AlgorithmKind::dh, probe));
-    }
+    for (auto e : p.encr)
+        append(out, crypto::name(e));
+    for (auto i : p.integ)
+        append(out, crypto::name(i));
+    for (auto f : p.prf)
+        append(out, crypto::name(f));
+    for (auto g : p.dh)
+        append(out, crypto::name(g));
     return out;
 }
 
 std::string to_string(const ike::EspProposal& p) {
     std::string out;
-    AlgorithmName probe{};
-    for (auto e : p.encr) {
-        probe.encr = e;
-        append(out, canonical_name(AlgorithmKind::encr, probe));
-    }
-    for (auto i : p.integ) {
-        probe.integ = i;
-        append(out, canonical_name(AlgorithmKind::integ, probe));
-    }
-    for (auto g : p.dh) {
-        probe.dh = g;
-        append(out, canonical_name(AlgorithmKind::dh, probe));
-    }
+    for (auto e : p.encr)
+        append(out, crypto::name(e));
+    for (auto i : p.integ)
+        append(out, crypto::name(i));
+    for (auto g : p.dh)
+        append(out, crypto::name(g));
     if (p.esn) append(out, "esn");
     return out;
 }

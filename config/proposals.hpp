@@ -7,14 +7,16 @@
 // proposals a PRF may be named ("prfsha256") or is implied by each integrity algorithm (sha256
 // -> prfsha256); AEAD IKE proposals must name one, and every IKE proposal needs a key exchange
 // group. In ESP proposals a group means PFS on CHILD SA rekeying, and "esn"/"noesn" selects
-// extended sequence numbers. Accepted names are crypto::name()'s plus strongSwan's aliases
-// ("aes128gcm", "aes128gcm128", "curve25519", "sha2_256", ...). Pure functions, no I/O.
+// extended sequence numbers. Accepted names are those crypto::parse_* knows (crypto::name()'s
+// plus "curve25519", "aes128gcm", ...) and a few more strongSwan aliases ("aes", "aes128gcm128",
+// "sha2_256", ...). Pure functions, no I/O.
 #pragma once
 
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/result.hpp"
 #include "crypto/algorithms.hpp"
@@ -24,22 +26,29 @@ namespace ikemesh::config {
 
 enum class AlgorithmKind : uint8_t { encr, integ, prf, dh, esn };
 
-// One accepted spelling. `canonical` marks the spelling crypto::name() uses, which is also how
-// proposals are printed back.
-struct AlgorithmName {
-    std::string_view name;
-    AlgorithmKind kind;
+// What one name in a proposal stands for.
+struct Algorithm {
+    AlgorithmKind kind = AlgorithmKind::encr;
     crypto::EncrSpec encr{};
     crypto::IntegAlg integ = crypto::IntegAlg::none;
     crypto::PrfAlg prf = crypto::PrfAlg::hmac_sha2_256;
     crypto::DhGroup dh = crypto::DhGroup::none;
     bool esn = false;
-    bool canonical = false;
+
+    bool operator==(const Algorithm&) const = default;
 };
 
-// Every name a proposal may contain, canonical names first within each algorithm.
-std::span<const AlgorithmName> algorithm_names();
-const AlgorithmName* find_algorithm(std::string_view name);
+// The algorithm a name stands for: crypto::parse_*'s names, strongSwan's further aliases, and
+// "esn"/"noesn". nullopt for unknown names (and for "none", which is not an algorithm).
+std::optional<Algorithm> find_algorithm(std::string_view name);
+
+// Every algorithm a proposal may carry (each enumerator of crypto/algorithms.hpp once, AES with
+// each key length), and the spellings find_algorithm accepts for them (for suggestions, docs
+// and tests).
+std::span<const Algorithm> proposal_algorithms();
+const std::vector<std::string_view>& algorithm_spellings();
+// How an algorithm is printed: crypto::name()'s spelling ("esn" for ESN on).
+std::string canonical_name(const Algorithm& a);
 
 Result<ike::IkeProposal> parse_ike_proposal(std::string_view text);
 Result<ike::EspProposal> parse_esp_proposal(std::string_view text);

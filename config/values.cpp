@@ -276,6 +276,13 @@ Result<Bytes> encode_dn(std::string_view text) {
         if (type.empty()) return invalid("an attribute type is missing before '='");
         if (value.empty()) return invalid("attribute " + type + " has an empty value");
         int nid = OBJ_txt2nid(type.c_str());
+        if (nid == NID_undef) {
+            // Attribute types are case-insensitive ("cn" = "CN"); OpenSSL's short names are not.
+            std::string upper = type;
+            for (char& c : upper)
+                c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+            nid = OBJ_txt2nid(upper.c_str());
+        }
         if (nid == NID_undef) return invalid("unknown attribute type \"" + type + "\"");
         if (X509_NAME_add_entry_by_NID(name.get(), nid, MBSTRING_UTF8,
                                        reinterpret_cast<const unsigned char*>(value.data()),
@@ -291,6 +298,21 @@ Result<Bytes> encode_dn(std::string_view text) {
     OPENSSL_free(der);
     return out;
 }
+
+}  // namespace
+
+bool same_dn(ByteView a, ByteView b) {
+    auto decode = [](ByteView der) {
+        const unsigned char* p = der.data();
+        return std::unique_ptr<X509_NAME, X509NameDeleter>(
+            d2i_X509_NAME(nullptr, &p, static_cast<long>(der.size())));
+    };
+    auto x = decode(a);
+    auto y = decode(b);
+    return x && y && X509_NAME_cmp(x.get(), y.get()) == 0;
+}
+
+namespace {
 
 struct Prefix {
     std::string_view text;

@@ -46,6 +46,9 @@ inline Result<crypto::SecretBytes> decode_psk(std::string_view text) {
 // is the DER order); "user@host" -> ID_RFC822_ADDR; "@name" or a host name -> ID_FQDN. Prefixes
 // "ipv4:", "ipv6:", "fqdn:", "email:", "dn:", "keyid:HEX" override the guess.
 Result<ike::Identity> parse_identity(std::string_view text);
+// Whether two DER distinguished names name the same entity, comparing as X.509 does (OpenSSL's
+// X509_NAME_cmp: case and string type do not matter). False if either is not a DN.
+bool same_dn(ByteView a, ByteView b);
 // The ID_IPV4_ADDR or ID_IPV6_ADDR identity of an address.
 ike::Identity identity_of(const IpAddress& address);
 // "fqdn", "email", "ipv4", "ipv6", "dn", "keyid": the prefix parse_identity accepts for a kind.

@@ -39,13 +39,11 @@ bool looks_like_pem(std::span<const uint8_t> data) {
     return text.find(kBegin) != std::string_view::npos;
 }
 
+// A Certificate from a parsed X509 the caller still owns (and frees).
 Result<Certificate> wrap(X509* x) {
     unsigned char* buf = nullptr;
     const int len = i2d_X509(x, &buf);
-    if (len <= 0) {
-        X509_free(x);
-        return openssl_error(Errc::certificate_invalid, "certificate encoding");
-    }
+    if (len <= 0) return openssl_error(Errc::certificate_invalid, "certificate encoding");
     Bytes der(buf, buf + len);
     OPENSSL_free(buf);
     return Certificate::from_der(der);

@@ -33,11 +33,15 @@ class SkCipher {
     size_t block_size() const;  // plaintext must be a multiple of this (1 for AEAD, 16 for CBC)
     size_t icv_size() const;    // 16 for AEAD, the truncated HMAC length otherwise
 
-    // ciphertext_out.size() == plaintext.size(); icv_out.size() == icv_size().
+    // ciphertext_out.size() == plaintext.size(); icv_out.size() == icv_size(). The output may be
+    // the input buffer itself (exact overlap, in-place); partial overlap is not allowed.
+    // Errc::bad_length for wrong buffer sizes (CBC: plaintext not whole blocks).
     Status seal(std::span<const uint8_t> aad, std::span<const uint8_t> iv,
                 std::span<const uint8_t> plaintext, std::span<uint8_t> ciphertext_out,
                 std::span<uint8_t> icv_out) const;
-    // Verifies the ICV before anything else; Errc::integrity_check_failed on mismatch.
+    // Verifies the ICV before anything else; Errc::integrity_check_failed on mismatch. With an
+    // AEAD the data is decrypted while the tag is checked, so on failure plaintext_out is wiped:
+    // unauthenticated plaintext never reaches the caller.
     Status open(std::span<const uint8_t> aad, std::span<const uint8_t> iv,
                 std::span<const uint8_t> ciphertext, std::span<const uint8_t> icv,
                 std::span<uint8_t> plaintext_out) const;

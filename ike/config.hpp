@@ -129,6 +129,9 @@ struct LocalConfig {
     std::shared_ptr<const crypto::PrivateKey> key;    // auth = cert
     std::shared_ptr<const crypto::Certificate> cert;  // our end-entity certificate
     std::shared_ptr<const crypto::CertStore> ca;      // trust anchors for peers' certificates
+    // The DER of every trust anchor in `ca`, in the order configured: what `ca` holds, so a
+    // reload can compare trust anchors by content, and what CERTREQ (RFC 7296 3.7) is built from.
+    std::vector<Bytes> ca_certificates;
     std::vector<IpAddress> addresses;                 // local addresses to use (empty = any)
 
     bool operator==(const LocalConfig& o) const;

@@ -1,7 +1,7 @@
 #include "config/proposals.hpp"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
-#include <set>
 
 using namespace ikemesh;
 using namespace ikemesh::config;
@@ -75,54 +75,46 @@ TEST_CASE("strongSwan aliases name the same algorithms") {
           *parse_ike_proposal("aes128-sha1-modp2048"));
 }
 
-TEST_CASE("every accepted name parses, and every algorithm has exactly one canonical name") {
-    std::set<std::pair<int, std::string>> canonical;
-    for (const auto& n : algorithm_names()) {
-        CHECK(find_algorithm(n.name) == &n);
-        if (!n.canonical) continue;
-        std::string key;
-        switch (n.kind) {
-            case AlgorithmKind::encr:
-                key = std::to_string(int(n.encr.alg)) + "/" + std::to_string(n.encr.key_bits);
-                break;
-            case AlgorithmKind::integ:
-                key = std::to_string(int(n.integ));
-                break;
-            case AlgorithmKind::prf:
-                key = std::to_string(int(n.prf));
-                break;
-            case AlgorithmKind::dh:
-                key = std::to_string(int(n.dh));
-                break;
-            case AlgorithmKind::esn:
-                key = n.esn ? "1" : "0";
-                break;
-        }
-        CHECK(canonical.emplace(int(n.kind), key).second);
+TEST_CASE("every algorithm a proposal may carry is printed by crypto::name and parses back") {
+    for (const auto& a : proposal_algorithms()) {
+        std::string name = canonical_name(a);
+        INFO(name);
+        CHECK(name != "unknown");
+        REQUIRE(find_algorithm(name));
+        CHECK(*find_algorithm(name) == a);
     }
-    // Every enumerator of crypto/algorithms.hpp that a proposal can carry has a name.
+    // Every spelling, alias or not, stands for one of them.
+    auto all = proposal_algorithms();
+    for (auto spelling : algorithm_spellings()) {
+        INFO(spelling);
+        auto a = find_algorithm(spelling);
+        REQUIRE(a);
+        CHECK(std::find(all.begin(), all.end(), *a) != all.end());
+    }
+    // Every enumerator of crypto/algorithms.hpp except the placeholders is offered.
+    auto offered = [&](Algorithm probe) {
+        return std::find(all.begin(), all.end(), probe) != all.end();
+    };
     for (auto g : {DhGroup::modp2048, DhGroup::modp3072, DhGroup::modp4096, DhGroup::ecp256,
                    DhGroup::ecp384, DhGroup::ecp521, DhGroup::curve25519, DhGroup::curve448}) {
-        CHECK(canonical.count({int(AlgorithmKind::dh), std::to_string(int(g))}) == 1);
+        CHECK(offered(*find_algorithm(crypto::name(g))));
     }
     for (auto i : {IntegAlg::hmac_sha1_96, IntegAlg::hmac_sha2_256_128, IntegAlg::hmac_sha2_384_192,
                    IntegAlg::hmac_sha2_512_256}) {
-        CHECK(canonical.count({int(AlgorithmKind::integ), std::to_string(int(i))}) == 1);
+        CHECK(offered(*find_algorithm(crypto::name(i))));
     }
     for (auto f :
          {PrfAlg::hmac_sha1, PrfAlg::hmac_sha2_256, PrfAlg::hmac_sha2_384, PrfAlg::hmac_sha2_512}) {
-        CHECK(canonical.count({int(AlgorithmKind::prf), std::to_string(int(f))}) == 1);
+        CHECK(offered(*find_algorithm(crypto::name(f))));
     }
-    for (auto a : {EncrAlg::aes_cbc, EncrAlg::aes_gcm_16, EncrAlg::chacha20_poly1305}) {
-        bool found = false;
-        for (const auto& c : canonical) {
-            if (c.first == int(AlgorithmKind::encr) &&
-                c.second.rfind(std::to_string(int(a)) + "/", 0) == 0) {
-                found = true;
-            }
-        }
-        CHECK(found);
+    for (auto e : {EncrSpec{EncrAlg::aes_cbc, 128}, EncrSpec{EncrAlg::aes_cbc, 192},
+                   EncrSpec{EncrAlg::aes_cbc, 256}, EncrSpec{EncrAlg::aes_gcm_16, 128},
+                   EncrSpec{EncrAlg::aes_gcm_16, 256}, EncrSpec{EncrAlg::chacha20_poly1305, 256}}) {
+        CHECK(offered(*find_algorithm(crypto::name(e))));
     }
+    // crypto's "none" placeholders are not algorithms to offer.
+    CHECK_FALSE(find_algorithm("none"));
+    CHECK(ike_error("aes128gcm16-prfsha256-none") == "unknown algorithm \"none\"");
 }
 
 TEST_CASE("IKE proposal rules") {
