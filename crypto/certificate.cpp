@@ -165,7 +165,7 @@ Status CertStore::add(const Certificate& anchor) {
     if (!store_) return Error{Errc::crypto_failure, "no certificate store"};
     if (X509_STORE_add_cert(store_.get(), anchor.native()) != 1)
         return openssl_error(Errc::certificate_invalid, "adding trust anchor");
-    ++count_;
+    anchors_.push_back(anchor);
     return {};
 }
 

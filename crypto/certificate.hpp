@@ -67,7 +67,9 @@ class CertStore {
     static Result<CertStore> load_files(std::span<const std::string> pem_paths);
     Status add_pem_file(const std::string& path);
     Status add(const Certificate& anchor);
-    size_t size() const { return count_; }
+    size_t size() const { return anchors_.size(); }
+    // The trust anchors, for CERTREQ (RFC 7296 3.7).
+    const std::vector<Certificate>& anchors() const { return anchors_; }
 
     // Builds a path from `leaf` through `intermediates` to one of our anchors and checks every
     // signature, validity period (at `at`) and the CA basic constraints on the way.
@@ -77,7 +79,7 @@ class CertStore {
 
   private:
     std::shared_ptr<x509_store_st> store_;
-    size_t count_ = 0;
+    std::vector<Certificate> anchors_;
 };
 
 }  // namespace ikemesh::crypto

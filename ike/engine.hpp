@@ -13,7 +13,10 @@
 // does not render status (it returns snapshots).
 #pragma once
 
+#include <chrono>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -37,6 +40,11 @@ struct EngineDeps {
     crypto::RandomSource& rng;
     crypto::KeyExchangeFactory& kex;
     kernel::Kernel& kernel;
+    // The local address the system would use to reach `remote` (a route lookup), used when the
+    // config names no local address of that family; nullopt when there is no route.
+    std::function<std::optional<IpAddress>(const IpAddress& remote)> source_address;
+    // Wall-clock time, used only to check certificate validity periods.
+    std::function<std::chrono::system_clock::time_point()> wall_clock;
 };
 
 // A datagram to send. `local.port` names the socket (500 or the NAT-T port); on the NAT-T port the

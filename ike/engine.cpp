@@ -1,0 +1,781 @@
+// Engine: the public API, datagram dispatch, the request/response transport of protected
+// exchanges (message ids, retransmission, response cache, fragments) and the wake-up heap.
+// The exchanges themselves live in exchange_*.cpp, peer life cycle and status in peers.cpp.
+#include <spdlog/sinks/null_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "ike/engine_impl.hpp"
+#include "ike/timer_policy.hpp"
+#include "ike/wire/rules.hpp"
+
+namespace ikemesh::ike {
+
+using wire::ExchangeType;
+using wire::NotifyType;
+using wire::PayloadType;
+
+const char* to_string(IkeState s) {
+    switch (s) {
+        case IkeState::connecting:
+            return "connecting";
+        case IkeState::established:
+            return "established";
+        case IkeState::rekeyed:
+            return "rekeyed";
+        case IkeState::deleting:
+            return "deleting";
+    }
+    return "?";
+}
+
+const char* to_string(ChildState s) {
+    switch (s) {
+        case ChildState::installed:
+            return "installed";
+        case ChildState::rekeying:
+            return "rekeying";
+        case ChildState::rekeyed:
+            return "rekeyed";
+        case ChildState::deleting:
+            return "deleting";
+    }
+    return "?";
+}
+
+const char* to_string(Task t) {
+    switch (t) {
+        case Task::ike_sa_init:
+            return "IKE_SA_INIT";
+        case Task::ike_auth:
+            return "IKE_AUTH";
+        case Task::create_child:
+            return "CREATE_CHILD_SA";
+        case Task::rekey_child:
+            return "CHILD SA rekey";
+        case Task::rekey_ike:
+            return "IKE SA rekey";
+        case Task::delete_child:
+            return "CHILD SA delete";
+        case Task::delete_ike:
+            return "IKE SA delete";
+        case Task::dpd:
+            return "liveness check";
+    }
+    return "?";
+}
+
+const char* to_string(SaEvent::Kind kind) {
+    switch (kind) {
+        case SaEvent::Kind::ike_up:
+            return "ike_up";
+        case SaEvent::Kind::ike_down:
+            return "ike_down";
+        case SaEvent::Kind::ike_rekeyed:
+            return "ike_rekeyed";
+        case SaEvent::Kind::child_up:
+            return "child_up";
+        case SaEvent::Kind::child_down:
+            return "child_down";
+        case SaEvent::Kind::child_rekeyed:
+            return "child_rekeyed";
+        case SaEvent::Kind::child_failed:
+            return "child_failed";
+        case SaEvent::Kind::peer_dead:
+            return "peer_dead";
+    }
+    return "?";
+}
+
+// --- public API: forwarding to Impl ------------------------------------------------------------
+
+Engine::Engine(EngineDeps deps, EngineConfig config, TimePoint now)
+    : impl_(std::make_unique<Impl>(deps, std::move(config), now)) {}
+Engine::~Engine() = default;
+void Engine::start(TimePoint now) {
+    impl_->start(now);
+}
+void Engine::on_datagram(ByteView data, const Endpoint& local, const Endpoint& remote,
+                         TimePoint now) {
+    impl_->on_datagram(data, local, remote, now);
+}
+void Engine::on_timer(TimePoint now) {
+    impl_->on_timer(now);
+}
+TimePoint Engine::next_timer() const {
+    return impl_->next_timer();
+}
+void Engine::on_kernel_event(const kernel::KernelEvent& event, TimePoint now) {
+    impl_->on_kernel_event(event, now);
+}
+Status Engine::initiate(std::string_view peer, TimePoint now) {
+    return impl_->initiate(peer, now);
+}
+Status Engine::terminate(std::string_view peer, TimePoint now) {
+    return impl_->terminate(peer, now);
+}
+Status Engine::rekey(std::string_view peer, bool ike, TimePoint now) {
+    return impl_->rekey(peer, ike, now);
+}
+void Engine::reconfigure(EngineConfig config, TimePoint now) {
+    impl_->reconfigure(std::move(config), now);
+}
+void Engine::shutdown(TimePoint now) {
+    impl_->shutdown(now);
+}
+std::vector<OutDatagram> Engine::take_outbox() {
+    return std::exchange(impl_->outbox, {});
+}
+std::vector<SaEvent> Engine::take_events() {
+    return std::exchange(impl_->events, {});
+}
+EngineStatus Engine::status(TimePoint now) {
+    return impl_->status(now);
+}
+const EngineCounters& Engine::counters() const {
+    return impl_->counters;
+}
+
+// --- construction ------------------------------------------------------------------------------
+
+namespace {
+
+std::shared_ptr<spdlog::logger> engine_logger() {
+    if (auto l = spdlog::get("ike")) return l;
+    // Without a daemon that set up logging (unit and exchange tests), log nowhere.
+    static auto quiet =
+        std::make_shared<spdlog::logger>("ike", std::make_shared<spdlog::sinks::null_sink_mt>());
+    return quiet;
+}
+
+}  // namespace
+
+Engine::Impl::Impl(EngineDeps d, EngineConfig c, TimePoint now)
+    : deps(d), cfg(std::move(c)), log(engine_logger()) {
+    (void)now;
+}
+
+Engine::Impl::~Impl() = default;
+
+// --- lookups and small helpers -----------------------------------------------------------------
+
+IkeSa* Engine::Impl::find_sa(uint64_t id) {
+    auto it = sas.find(id);
+    return it == sas.end() ? nullptr : it->second.get();
+}
+
+Peer* Engine::Impl::find_peer(std::string_view name) {
+    auto it = peers.find(name);
+    return it == peers.end() ? nullptr : it->second.get();
+}
+
+Peer* Engine::Impl::peer_by_address(const IpAddress& a) {
+    for (auto& [name, p] : peers) {
+        if (p->cfg.address == a) return p.get();
+    }
+    return nullptr;
+}
+
+Peer* Engine::Impl::peer_by_identity(const Identity& id) {
+    for (auto& [name, p] : peers) {
+        if (p->cfg.id == id) return p.get();
+    }
+    return nullptr;
+}
+
+uint64_t Engine::Impl::random_spi() {
+    for (;;) {
+        uint64_t v = deps.rng.next_u64();
+        if (v != 0 && !sas.contains(v)) return v;
+    }
+}
+
+Bytes Engine::Impl::random_bytes(size_t n) {
+    Bytes b(n);
+    deps.rng.fill(b);
+    return b;
+}
+
+IkeSa& Engine::Impl::create_sa(bool initiator, Peer* peer, const Endpoint& local,
+                               const Endpoint& remote, TimePoint now, uint64_t id) {
+    auto sa = std::make_unique<IkeSa>();
+    sa->id = id != 0 && !sas.contains(id) ? id : random_spi();
+    sa->initiator = initiator;
+    sa->peer = peer;
+    sa->local = local;
+    sa->remote = remote;
+    sa->created = now;
+    sa->last_heard = now;
+    if (initiator) {
+        sa->spi_i = IkeSpi{sa->id};
+    } else {
+        sa->spi_r = IkeSpi{sa->id};
+    }
+    sa->setup = std::make_unique<Setup>();
+    IkeSa& ref = *sa;
+    if (peer) {
+        peer->sas.push_back(ref.id);
+        peer->initiated += initiator ? 1 : 0;
+    }
+    sas.emplace(ref.id, std::move(sa));
+    return ref;
+}
+
+std::string Engine::Impl::prefix(const IkeSa& sa) const {
+    std::string name = sa.peer ? sa.peer->cfg.name : sa.remote.address.to_string();
+    return name + "[" + to_hex(sa.spi_i) + ":" + to_hex(sa.spi_r) + "] ";
+}
+
+void Engine::Impl::emit(SaEvent::Kind kind, const IkeSa& sa, const ChildSa* child,
+                        std::string reason) {
+    SaEvent e{.kind = kind,
+              .peer = sa.peer ? sa.peer->cfg.name : sa.remote.address.to_string(),
+              .spi_i = sa.spi_i,
+              .spi_r = sa.spi_r,
+              .spi_in = child ? child->spi_in : EspSpi{},
+              .spi_out = child ? child->spi_out : EspSpi{},
+              .reason = std::move(reason)};
+    if (child) {
+        log->info("{}{} {}/{}{}{}", prefix(sa), to_string(kind), to_hex(e.spi_in),
+                  to_hex(e.spi_out), e.reason.empty() ? "" : ": ", e.reason);
+    } else {
+        log->info("{}{}{}{}", prefix(sa), to_string(kind), e.reason.empty() ? "" : ": ", e.reason);
+    }
+    events.push_back(std::move(e));
+}
+
+void Engine::Impl::send_raw(const Endpoint& local, const Endpoint& remote, Bytes datagram) {
+    ++counters.messages_sent;
+    outbox.push_back(OutDatagram{local, remote, std::move(datagram)});
+}
+
+void Engine::Impl::send(const IkeSa& sa, const Bytes& datagram) {
+    send_raw(sa.local, sa.remote, datagram);
+}
+
+// --- the wake-up heap --------------------------------------------------------------------------
+
+void Engine::Impl::arm(IkeSa& sa) {
+    TimePoint next = std::min({sa.dpd_at, sa.rekey_at, sa.expire_at, sa.child_retry_at});
+    if (sa.inflight) next = std::min(next, sa.inflight->retransmit_at);
+    for (const ChildSa& c : sa.children) {
+        next = std::min({next, c.rekey_at, c.expire_at, c.pending_outbound_at});
+    }
+    if (next < sa.armed_at) {
+        sa.armed_at = next;
+        wakes.push(Wake{next, sa.id});
+    }
+}
+
+void Engine::Impl::arm(Peer& peer) {
+    if (peer.start_at < peer.armed_at) {
+        peer.armed_at = peer.start_at;
+        wakes.push(Wake{peer.start_at, peer.id, true});
+    }
+}
+
+TimePoint Engine::Impl::next_timer() const {
+    return wakes.empty() ? kNever : wakes.top().when;
+}
+
+void Engine::Impl::on_timer(TimePoint now) {
+    while (!wakes.empty() && wakes.top().when <= now) {
+        Wake w = wakes.top();
+        wakes.pop();
+        if (w.peer) {
+            auto it = peers_by_id.find(w.key);
+            if (it == peers_by_id.end()) continue;
+            Peer& p = *it->second;
+            if (p.armed_at == w.when) p.armed_at = kNever;
+            wake_peer(p, now);
+            arm(p);
+        } else if (IkeSa* sa = find_sa(w.key)) {
+            if (sa->armed_at == w.when) sa->armed_at = kNever;
+            uint64_t id = sa->id;
+            wake_sa(*sa, now);
+            if (IkeSa* still = find_sa(id)) arm(*still);
+        }
+    }
+    // Entries of SAs that are gone linger until their time; rebuild when they dominate.
+    if (wakes.size() > 8 * (sas.size() + peers.size()) + 1024) {
+        decltype(wakes) fresh;
+        for (auto& [id, sa] : sas) {
+            if (sa->armed_at != kNever) fresh.push(Wake{sa->armed_at, id});
+        }
+        for (auto& [id, p] : peers_by_id) {
+            if (p->armed_at != kNever) fresh.push(Wake{p->armed_at, id, true});
+        }
+        wakes = std::move(fresh);
+    }
+}
+
+void Engine::Impl::wake_sa(IkeSa& sa, TimePoint now) {
+    const uint64_t id = sa.id;
+    if (sa.inflight && sa.inflight->retransmit_at <= now) {
+        on_retransmit_timeout(sa, now);
+        if (!find_sa(id)) return;
+    }
+    if (sa.expire_at <= now) {
+        sa.expire_at = kNever;
+        const bool setting_up = sa.state == IkeState::connecting;
+        delete_ike_sa(sa,
+                      Error{setting_up ? Errc::peer_dead : Errc::state_error,
+                            setting_up ? "half-open IKE SA timed out" : "IKE SA lifetime expired"},
+                      now);
+        return;
+    }
+    if (sa.state != IkeState::established) return;
+    if (sa.rekey_at <= now) {
+        sa.rekey_at = kNever;
+        queue_intent(sa, Intent{.task = Task::rekey_ike}, now);
+        if (!find_sa(id)) return;
+    }
+    if (sa.dpd_at <= now) {
+        check_liveness(sa, now);
+        if (!find_sa(id)) return;
+    }
+    if (sa.child_retry_at <= now) {
+        sa.child_retry_at = kNever;
+        if (sa.children.empty()) queue_intent(sa, Intent{.task = Task::create_child}, now);
+        if (!find_sa(id)) return;
+    }
+    std::vector<uint64_t> rekey, expired;
+    for (ChildSa& c : sa.children) {
+        if (c.pending_outbound_at <= now) install_pending_outbound(sa, c);
+        if (c.rekey_at <= now) {
+            c.rekey_at = kNever;
+            if (c.state == ChildState::installed) rekey.push_back(c.id);
+        }
+        if (c.expire_at <= now) {
+            c.expire_at = kNever;
+            expired.push_back(c.id);
+        }
+    }
+    for (uint64_t cid : expired) {
+        ChildSa* c = find_child(sa, cid);
+        if (!c) continue;
+        std::vector<EspSpi> spis{c->spi_in};
+        remove_child(sa, cid, "CHILD SA lifetime expired");
+        queue_intent(sa, Intent{.task = Task::delete_child, .spis = std::move(spis)}, now);
+        if (!find_sa(id)) return;
+    }
+    for (uint64_t cid : rekey) {
+        queue_intent(sa, Intent{.task = Task::rekey_child, .child_id = cid}, now);
+        if (!find_sa(id)) return;
+    }
+}
+
+// --- inbound datagrams -------------------------------------------------------------------------
+
+void Engine::Impl::on_datagram(ByteView data, const Endpoint& local, const Endpoint& remote,
+                               TimePoint now) {
+    ++counters.messages_received;
+    auto header = wire::parse_header(data);
+    if (!header) {
+        ++counters.messages_dropped;
+        return;
+    }
+    const wire::Header& h = *header;
+    if (h.major_version != wire::kMajorVersion) {
+        // RFC 7296 2.5: drop, and answer an IKE_SA_INIT request with INVALID_MAJOR_VERSION.
+        ++counters.messages_dropped;
+        if (h.exchange == ExchangeType::ike_sa_init && !h.is_response()) {
+            const uint8_t version = wire::kMajorVersion << 4;
+            respond_stateless(h, local, remote, NotifyType::invalid_major_version,
+                              ByteView(&version, 1));
+        }
+        return;
+    }
+    wire::Message msg;
+    PayloadType critical = PayloadType::none;
+    if (Status st = wire::parse_message(data, msg, &critical); !st) {
+        ++counters.messages_dropped;
+        if (st.error().is(Errc::unsupported_critical) && h.exchange == ExchangeType::ike_sa_init &&
+            !h.is_response()) {
+            const auto type = static_cast<uint8_t>(critical);
+            respond_stateless(h, local, remote, NotifyType::unsupported_critical_payload,
+                              ByteView(&type, 1));
+        }
+        log->debug("dropped datagram from {}: {}", remote.to_string(), st.error().message());
+        return;
+    }
+    if (h.exchange == ExchangeType::ike_sa_init) {
+        if (!h.is_response()) {
+            if (!h.spi_r.is_zero() || !h.is_initiator()) {
+                ++counters.messages_dropped;
+                return;
+            }
+            on_init_request(data, msg, local, remote, now);
+            return;
+        }
+        IkeSa* sa = find_sa(h.spi_i.value);
+        if (!sa || !sa->initiator || sa->state != IkeState::connecting || !sa->inflight ||
+            sa->inflight->task != Task::ike_sa_init || h.is_initiator()) {
+            ++counters.messages_dropped;
+            return;
+        }
+        on_init_response(*sa, data, msg, local, remote, now);
+        return;
+    }
+    // Our SPI is the one of the side that did not send this message (RFC 7296 3.1, I flag).
+    const uint64_t ours = h.is_initiator() ? h.spi_r.value : h.spi_i.value;
+    IkeSa* sa = find_sa(ours);
+    if (!sa || sa->initiator == h.is_initiator() ||
+        sa->remote_spi() != (h.is_initiator() ? h.spi_i : h.spi_r)) {
+        ++counters.messages_dropped;
+        return;
+    }
+    handle_protected(*sa, data, msg, local, remote, now);
+}
+
+void Engine::Impl::handle_protected(IkeSa& sa, ByteView datagram, const wire::Message& msg,
+                                    const Endpoint& local, const Endpoint& remote, TimePoint now) {
+    const wire::Header& h = msg.header;
+    if (!sa.open || msg.payloads.empty()) {
+        ++counters.messages_dropped;
+        return;
+    }
+    const bool response = h.is_response();
+    const auto* sk = std::get_if<wire::SkPayload>(&msg.payloads.back());
+    const auto* skf = std::get_if<wire::SkfPayload>(&msg.payloads.back());
+    if (!sk && !skf) {
+        ++counters.messages_dropped;  // RFC 7296 2.21: unprotected messages after IKE_SA_INIT
+        return;
+    }
+    static thread_local Bytes plaintext;
+    // A retransmitted request is answered from the cache once its integrity is verified.
+    if (!response && sa.next_in > 0 && h.message_id.value == sa.next_in - 1 &&
+        sa.cached_id == h.message_id && !sa.cached_response.empty()) {
+        bool authentic = sk ? wire::open_sk(datagram, msg, *sa.open, plaintext).ok()
+                            : wire::open_skf(datagram, msg, *sa.open, plaintext).ok();
+        if (authentic && (sk || skf->fragment_number == 1)) {
+            for (const Bytes& d : sa.cached_response)
+                send_raw(local, remote, d);
+            ++counters.retransmissions;
+        } else if (!authentic) {
+            ++counters.messages_dropped;
+        }
+        return;
+    }
+    if (response ? (!sa.inflight || sa.inflight->id != h.message_id)
+                 : h.message_id.value != sa.next_in) {
+        ++counters.messages_dropped;
+        return;
+    }
+    wire::OpenedChain chain;
+    if (sk) {
+        auto opened = wire::open_sk(datagram, msg, *sa.open, plaintext);
+        if (!opened) {
+            ++counters.messages_dropped;
+            return;
+        }
+        chain = *opened;
+    } else {
+        auto frag = wire::open_skf(datagram, msg, *sa.open, plaintext);
+        if (!frag) {
+            ++counters.messages_dropped;
+            return;
+        }
+        sa.last_heard = now;
+        if (!sa.reassembler) sa.reassembler = std::make_unique<wire::FragmentReassembler>();
+        auto whole = sa.reassembler->add(h.message_id, *frag);
+        if (!whole) {
+            if (!whole.error().is(Errc::fragment_incomplete)) ++counters.messages_dropped;
+            return;
+        }
+        // The reassembler goes (it only lives while fragments are collected); the chain must
+        // outlive it for the handlers, so it moves to a per-thread buffer.
+        static thread_local Bytes assembled;
+        assembled.assign(whole->chain.begin(), whole->chain.end());
+        chain = wire::OpenedChain{whole->first, assembled};
+        sa.reassembler.reset();
+    }
+    // Authenticated: the peer is alive, and behind a NAT its mapping may have moved (RFC 7296
+    // 2.23: follow the address of authenticated messages).
+    sa.last_heard = now;
+    if (local.port == cfg.port_natt) sa.natt = true;
+    if (sa.nat_detected && remote != sa.remote) sa.remote = remote;
+    if (sa.natt) sa.local = local;
+
+    static thread_local wire::PayloadList inner;
+    inner.clear();
+    PayloadType critical = PayloadType::none;
+    Status parsed = wire::parse_payloads(chain.first, chain.chain, inner, &critical);
+    if (parsed) parsed = wire::check_payload_rules(h.exchange, response, inner);
+    if (!parsed) {
+        log->warn("{}malformed {} {}: {}", prefix(sa), wire::name(h.exchange),
+                  response ? "response" : "request", parsed.error().message());
+        if (!response) {
+            // RFC 7296 2.21.2 / 2.5: answer an authenticated but unacceptable request.
+            wire::ChainBuilder answer;
+            wire::NotifyPayload n{.type = NotifyType::invalid_syntax};
+            const auto type = static_cast<uint8_t>(critical);
+            if (parsed.error().is(Errc::unsupported_critical)) {
+                n.type = NotifyType::unsupported_critical_payload;
+                n.data = ByteView(&type, 1);
+            }
+            answer.add(n);
+            respond(sa, h.exchange, h.message_id, answer);
+        } else {
+            delete_ike_sa(sa, Error{Errc::invalid_syntax, parsed.error().message()}, now);
+        }
+        return;
+    }
+    if (response) {
+        dispatch_response(sa, h, inner, now);
+    } else {
+        dispatch_request(sa, h, inner, now);
+    }
+}
+
+void Engine::Impl::dispatch_request(IkeSa& sa, const wire::Header& h,
+                                    const wire::PayloadList& inner, TimePoint now) {
+    switch (h.exchange) {
+        case ExchangeType::ike_auth:
+            if (!sa.initiator && sa.state == IkeState::connecting && h.message_id.value == 1) {
+                on_auth_request(sa, h, inner, now);
+                return;
+            }
+            break;
+        case ExchangeType::create_child_sa:
+            if (sa.state == IkeState::established || sa.state == IkeState::deleting) {
+                on_create_child_request(sa, h, inner, now);
+                return;
+            }
+            break;
+        case ExchangeType::informational:
+            if (sa.state != IkeState::connecting) {
+                on_informational_request(sa, h, inner, now);
+                return;
+            }
+            break;
+        default:
+            break;
+    }
+    ++counters.messages_dropped;
+}
+
+void Engine::Impl::dispatch_response(IkeSa& sa, const wire::Header& h,
+                                     const wire::PayloadList& inner, TimePoint now) {
+    Request req = std::move(*sa.inflight);
+    sa.inflight.reset();
+    const uint64_t id = sa.id;
+    (void)h;
+    switch (req.task) {
+        case Task::ike_auth:
+            on_auth_response(sa, inner, now);
+            break;
+        case Task::create_child:
+        case Task::rekey_child:
+            on_create_child_response(sa, req, inner, now);
+            break;
+        case Task::rekey_ike:
+            on_rekey_ike_response(sa, req, inner, now);
+            break;
+        case Task::delete_child:
+        case Task::delete_ike:
+        case Task::dpd:
+            on_informational_response(sa, req, inner, now);
+            break;
+        case Task::ike_sa_init:
+            break;  // handled unencrypted in on_datagram
+    }
+    if (IkeSa* still = find_sa(id)) {
+        start_next_request(*still, now);
+        arm(*still);
+    }
+}
+
+// --- outbound requests and responses -----------------------------------------------------------
+
+Result<std::vector<Bytes>> Engine::Impl::protect(IkeSa& sa, ExchangeType exchange, MessageId id,
+                                                 bool response, wire::ChainBuilder& chain) {
+    const PayloadType first = chain.first_type();
+    auto inner = chain.finish();
+    if (!inner) return inner.take_error();
+    wire::Header h{.spi_i = sa.spi_i, .spi_r = sa.spi_r, .exchange = exchange, .message_id = id};
+    h.set(wire::HeaderFlag::initiator, sa.initiator);
+    h.set(wire::HeaderFlag::response, response);
+    std::vector<Bytes> out(1);
+    if (Status st = wire::seal_sk(h, first, *inner, *sa.seal, deps.rng, out[0]); !st) {
+        return st.take_error();
+    }
+    // RFC 7383 2.5: fragment when the message would exceed the path limit and the peer said
+    // it can reassemble; IKE_SA_INIT is never fragmented (it is not protected).
+    const size_t ip_overhead = (sa.remote.address.is_v6() ? 40 : 20) + 8 + (sa.natt ? 4 : 0);
+    const size_t limit = cfg.settings.fragment_size > ip_overhead
+                             ? cfg.settings.fragment_size - ip_overhead
+                             : cfg.settings.fragment_size;
+    if (sa.peer_fragmentation && out[0].size() > limit) {
+        if (Status st = wire::seal_skf(h, first, *inner, *sa.seal, deps.rng, limit, out); !st) {
+            return st.take_error();
+        }
+    }
+    return out;
+}
+
+void Engine::Impl::respond(IkeSa& sa, ExchangeType exchange, MessageId id,
+                           wire::ChainBuilder& chain) {
+    auto datagrams = protect(sa, exchange, id, true, chain);
+    if (!datagrams) {
+        log->error("{}cannot build {} response: {}", prefix(sa), wire::name(exchange),
+                   datagrams.error().message());
+        return;
+    }
+    sa.cached_id = id;
+    sa.cached_response = std::move(*datagrams);
+    sa.next_in = id.value + 1;
+    for (const Bytes& d : sa.cached_response)
+        send(sa, d);
+}
+
+void Engine::Impl::queue_intent(IkeSa& sa, Intent intent, TimePoint now) {
+    sa.queue.push_back(std::move(intent));
+    start_next_request(sa, now);
+}
+
+void Engine::Impl::start_next_request(IkeSa& sa, TimePoint now) {
+    while (!sa.inflight && !sa.queue.empty() &&
+           (sa.state == IkeState::established || sa.state == IkeState::deleting ||
+            sa.state == IkeState::rekeyed)) {
+        Intent intent = std::move(sa.queue.front());
+        sa.queue.erase(sa.queue.begin());
+        // Once we are deleting (or replaced), only the Delete itself goes out.
+        if (sa.state != IkeState::established && intent.task != Task::delete_ike) continue;
+        wire::ChainBuilder chain;
+        std::optional<Request> req;
+        ExchangeType exchange = ExchangeType::informational;
+        switch (intent.task) {
+            case Task::create_child:
+            case Task::rekey_child:
+                exchange = ExchangeType::create_child_sa;
+                req = build_create_child(sa, intent, chain, now);
+                break;
+            case Task::rekey_ike:
+                exchange = ExchangeType::create_child_sa;
+                req = build_rekey_ike(sa, chain);
+                break;
+            case Task::delete_child:
+            case Task::delete_ike:
+            case Task::dpd:
+                req.emplace();
+                req->task = intent.task;
+                build_informational(sa, intent, chain, *req);
+                break;
+            case Task::ike_sa_init:
+            case Task::ike_auth:
+                break;
+        }
+        if (!req) continue;
+        req->id = MessageId{sa.next_out};
+        auto datagrams = protect(sa, exchange, req->id, false, chain);
+        if (!datagrams) {
+            log->error("{}cannot build {}: {}", prefix(sa), to_string(intent.task),
+                       datagrams.error().message());
+            continue;
+        }
+        ++sa.next_out;
+        req->datagrams = std::move(*datagrams);
+        transmit_request(sa, std::move(*req), now);
+    }
+}
+
+void Engine::Impl::transmit_request(IkeSa& sa, Request request, TimePoint now) {
+    for (const Bytes& d : request.datagrams)
+        send(sa, d);
+    request.attempt = 0;
+    request.retransmit_at = now + *retransmit_wait(cfg.settings, 0);
+    sa.inflight = std::move(request);
+    arm(sa);
+}
+
+void Engine::Impl::on_retransmit_timeout(IkeSa& sa, TimePoint now) {
+    Request& req = *sa.inflight;
+    auto wait = retransmit_wait(cfg.settings, req.attempt + 1);
+    if (!wait) {
+        // RFC 7296 2.4: the retransmission schedule ran out; the peer is considered dead.
+        if (req.task == Task::dpd) ++counters.dpd_failures;
+        std::string detail = std::string("no response to ") + to_string(req.task) + " after " +
+                             std::to_string(req.attempt) + " retransmissions";
+        if (sa.peer) emit(SaEvent::Kind::peer_dead, sa, nullptr, detail);
+        delete_ike_sa(sa, Error{Errc::peer_dead, detail}, now);
+        return;
+    }
+    ++req.attempt;
+    ++counters.retransmissions;
+    req.retransmit_at = now + *wait;
+    log->debug("{}retransmitting {} (attempt {})", prefix(sa), to_string(req.task), req.attempt);
+    for (const Bytes& d : req.datagrams)
+        send(sa, d);
+}
+
+// --- tear-down ----------------------------------------------------------------------------------
+
+void Engine::Impl::delete_ike_sa(IkeSa& sa, Error reason, TimePoint now) {
+    if (sa.reason.empty()) sa.reason = reason_text(reason);
+    const bool was_up = sa.state != IkeState::connecting;
+    while (!sa.children.empty())
+        remove_child(sa, sa.children.back().id, sa.reason);
+    if (sa.setup && sa.setup->child_spi_in.value != 0 && sa.peer) {
+        free_spi(*sa.peer, sa.setup->child_spi_in);
+    }
+    if (sa.inflight && sa.inflight->new_spi_in.value != 0 && sa.peer) {
+        free_spi(*sa.peer, sa.inflight->new_spi_in);
+    }
+    if ((was_up || sa.peer) && sa.state != IkeState::rekeyed && sa.replaced_by == 0) {
+        emit(SaEvent::Kind::ike_down, sa, nullptr, sa.reason);
+    }
+    Peer* peer = sa.peer;
+    const bool failed = !reason.is(Errc::ok) && !reason.is(Errc::deleted_by_peer) &&
+                        !reason.is(Errc::rekey_collision_lost) && sa.state != IkeState::rekeyed &&
+                        sa.replaced_by == 0;
+    if (sa.state == IkeState::connecting) {
+        ++counters.handshakes_failed[errc_name(static_cast<Errc>(reason.code.value()))];
+    }
+    const bool replaced = sa.state == IkeState::rekeyed || sa.replaced_by != 0;
+    const IpAddress remote_address = sa.remote.address;
+    forget_sa(sa.id);
+    if (peer && !replaced) {
+        if (failed) {
+            peer_failed(*peer, reason, now);
+        } else if (peer->sas.empty() && peer->cfg.start == StartAction::always &&
+                   !peer->admin_down && !shutting_down) {
+            // Deleted (by the peer or a duplicate rule) with nothing left: come back up.
+            peer->last_error = reason_text(reason);
+            schedule_start(*peer, now, true);
+        }
+    } else if (!peer && !shutting_down) {
+        // A half-open SA a peer started with us failed before it said who it is: if that peer is
+        // ours to keep up, try the other way round.
+        Peer* p = peer_by_address(remote_address);
+        if (p && p->sas.empty() && p->cfg.start == StartAction::always && !p->admin_down &&
+            p->start_at == kNever) {
+            schedule_start(*p, now, true);
+        }
+    }
+}
+
+void Engine::Impl::forget_sa(uint64_t id) {
+    auto it = sas.find(id);
+    if (it == sas.end()) return;
+    IkeSa& sa = *it->second;
+    half_open.erase({sa.spi_i.value, sa.remote});
+    if (sa.peer) {
+        std::erase(sa.peer->sas, id);
+        sa.peer->initiated -= sa.initiator ? 1 : 0;
+    }
+    sas.erase(it);
+}
+
+void Engine::Impl::peer_failed(Peer& peer, const Error& reason, TimePoint now) {
+    ++peer.failures;
+    peer.last_error = reason_text(reason);
+    if (peer.cfg.start == StartAction::always && !peer.admin_down && !shutting_down &&
+        peer.sas.empty()) {
+        peer.start_at = now + reinitiate_backoff(cfg.settings, peer.failures, deps.rng);
+        arm(peer);
+    }
+}
+
+}  // namespace ikemesh::ike

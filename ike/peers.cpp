@@ -1,0 +1,553 @@
+// Peers: their life cycle (start, re-initiation, removal), kernel policies, the mesh rules of
+// docs/mesh.md (designated initiator, duplicates, INITIAL_CONTACT), configuration reloads,
+// kernel events, operator commands and status snapshots.
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "ike/engine_impl.hpp"
+#include "ike/timer_policy.hpp"
+
+namespace ikemesh::ike {
+namespace {
+
+constexpr uint32_t kFirstReqId = 1000;  // leaves the low range to hand-made and other daemons' SAs
+
+std::vector<kernel::PolicyParams> peer_policies(const Peer& p) {
+    const IpAddress& local = p.local_address;
+    const IpAddress& remote = p.cfg.address;
+    if (p.cfg.traffic.empty()) return kernel::transport_policies(local, remote, p.reqid);
+    std::vector<kernel::PolicyParams> out;
+    for (const TrafficSpec& t : p.cfg.traffic) {
+        kernel::PolicyParams o;
+        o.id.selector = kernel::Selector::host_to_host(local, remote, t.protocol, 0, t.port);
+        o.id.dir = kernel::Direction::out;
+        o.priority = kernel::kPriorityIpsec;
+        o.reqid = p.reqid;
+        o.tmpl_src = local;
+        o.tmpl_dst = remote;
+        kernel::PolicyParams i = o;
+        i.id.selector = kernel::Selector::host_to_host(remote, local, t.protocol, t.port, 0);
+        i.id.dir = kernel::Direction::in;
+        i.tmpl_src = remote;
+        i.tmpl_dst = local;
+        out.push_back(o);
+        out.push_back(i);
+    }
+    return out;
+}
+
+// Bypass policies are scoped to the pair of hosts, so each peer's set is its own and a reload of
+// one peer never touches another's.
+std::vector<kernel::PolicyParams> peer_bypass(const Peer& p) {
+    const auto family = p.cfg.address.family();
+    std::vector<kernel::PolicyParams> out = kernel::essential_bypass_policies(family);
+    for (const TrafficSpec& b : p.cfg.bypass) {
+        auto more = kernel::bypass_policies(family, b.protocol, b.port);
+        out.insert(out.end(), more.begin(), more.end());
+    }
+    const uint8_t full = p.cfg.address.is_v6() ? 128 : 32;
+    for (kernel::PolicyParams& bp : out) {
+        const bool outbound = bp.id.dir == kernel::Direction::out;
+        bp.id.selector.src = outbound ? p.local_address : p.cfg.address;
+        bp.id.selector.dst = outbound ? p.cfg.address : p.local_address;
+        bp.id.selector.src_prefix = bp.id.selector.dst_prefix = full;
+    }
+    return out;
+}
+
+const char* start_name(StartAction s) {
+    switch (s) {
+        case StartAction::always:
+            return "always";
+        case StartAction::on_demand:
+            return "on-demand";
+        case StartAction::passive:
+            return "passive";
+    }
+    return "?";
+}
+
+int64_t seconds_between(TimePoint from, TimePoint to) {
+    return std::chrono::duration_cast<std::chrono::seconds>(to - from).count();
+}
+
+}  // namespace
+
+// --- life cycle --------------------------------------------------------------------------------
+
+bool Engine::Impl::we_sort_first(const PeerConfig& pc) const {
+    const Identity& a = cfg.local.id;
+    const Identity& b = pc.id;
+    if (a.kind != b.kind) return a.kind < b.kind;
+    if (a.data != b.data) return a.data < b.data;
+    return false;  // identical identities: a misconfiguration; neither side is designated
+}
+
+void Engine::Impl::add_peer(const PeerConfig& pc, TimePoint now) {
+    auto p = std::make_unique<Peer>();
+    p->id = next_peer_id++;
+    p->cfg = pc;
+    p->reqid = ReqId{kFirstReqId + next_reqid++};
+    for (const IpAddress& a : cfg.local.addresses) {
+        if (a.family() == pc.address.family()) {
+            p->local_address = a;
+            break;
+        }
+    }
+    if (p->local_address.empty() && deps.source_address) {
+        if (auto a = deps.source_address(pc.address)) p->local_address = *a;
+    }
+    p->designated_initiator = we_sort_first(pc);
+    Peer& ref = *p;
+    peers_by_id[ref.id] = &ref;
+    peers.emplace(pc.name, std::move(p));
+    if (ref.local_address.empty()) {
+        ref.last_error = "no local address to reach " + pc.address.to_string();
+        log->error("peer {}: {}", pc.name, ref.last_error);
+        return;
+    }
+    install_policies(ref);
+    if (pc.start == StartAction::always) schedule_start(ref, now, true);
+}
+
+void Engine::Impl::remove_peer(Peer& peer, TimePoint now) {
+    peer.admin_down = true;
+    peer.start_at = kNever;
+    std::vector<uint64_t> ids = peer.sas;
+    for (uint64_t id : ids) {
+        if (IkeSa* sa = find_sa(id)) {
+            begin_delete(*sa, Error{Errc::ok, "peer removed from the configuration"}, now);
+        }
+    }
+    // SAs still saying goodbye outlive the peer record.
+    for (uint64_t id : peer.sas) {
+        if (IkeSa* sa = find_sa(id)) sa->peer = nullptr;
+    }
+    for (auto& [id, sa] : sas) {
+        if (sa->peer == &peer) sa->peer = nullptr;
+    }
+    remove_policies(peer);
+    peers_by_id.erase(peer.id);
+    peers.erase(peer.cfg.name);
+}
+
+void Engine::Impl::install_policies(Peer& peer) {
+    std::vector<kernel::PolicyParams> all = peer_bypass(peer);
+    auto ipsec = peer_policies(peer);
+    all.insert(all.end(), ipsec.begin(), ipsec.end());
+    std::vector<kernel::KernelOp> ops;
+    ops.reserve(all.size());
+    // update = add or replace: a leftover of an earlier run with the same selector is taken over.
+    for (const auto& p : all)
+        ops.emplace_back(kernel::UpdatePolicy{p});
+    auto results = deps.kernel.submit(ops);
+    for (size_t i = 0; i < results.size(); ++i) {
+        if (!results[i]) {
+            peer.last_error =
+                "policy " + all[i].id.selector.to_string() + ": " + results[i].error().message();
+            log->error("peer {}: {}", peer.cfg.name, peer.last_error);
+        } else {
+            peer.policies.push_back(all[i]);
+        }
+    }
+}
+
+void Engine::Impl::remove_policies(Peer& peer) {
+    std::vector<kernel::KernelOp> ops;
+    for (const auto& p : peer.policies)
+        ops.emplace_back(kernel::DeletePolicy{p.id});
+    (void)deps.kernel.submit(ops);
+    peer.policies.clear();
+}
+
+void Engine::Impl::schedule_start(Peer& peer, TimePoint now, bool follower_delay) {
+    Duration delay{0};
+    if (follower_delay && !peer.designated_initiator) delay = mesh_follower_delay(deps.rng);
+    peer.start_at = std::min(peer.start_at, now + delay);
+    arm(peer);
+}
+
+void Engine::Impl::wake_peer(Peer& peer, TimePoint now) {
+    if (peer.start_at > now) return;
+    peer.start_at = kNever;
+    if (peer.admin_down || shutting_down || !peer.sas.empty()) return;
+    // The peer is already setting up an IKE SA with us (not yet authenticated): let it finish.
+    for (const auto& [key, id] : half_open) {
+        if (key.second.address == peer.cfg.address) {
+            if (IkeSa* sa = find_sa(id); sa && sa->peer == nullptr) return;
+        }
+    }
+    initiate_ike_sa(peer, now);
+}
+
+void Engine::Impl::begin_delete(IkeSa& sa, Error reason, TimePoint now) {
+    if (sa.state == IkeState::connecting) {
+        delete_ike_sa(sa, std::move(reason), now);
+        return;
+    }
+    if (sa.state == IkeState::deleting) return;
+    if (sa.reason.empty()) sa.reason = reason_text(reason);
+    while (!sa.children.empty())
+        remove_child(sa, sa.children.back().id, sa.reason);
+    sa.state = IkeState::deleting;
+    sa.queue.clear();
+    sa.rekey_at = sa.dpd_at = sa.child_retry_at = kNever;
+    queue_intent(sa, Intent{.task = Task::delete_ike}, now);
+}
+
+// --- mesh rules (docs/mesh.md) -------------------------------------------------------------------
+
+void Engine::Impl::apply_initial_contact(IkeSa& fresh, TimePoint now) {
+    Peer& peer = *fresh.peer;
+    std::vector<uint64_t> stale;
+    for (uint64_t id : peer.sas) {
+        IkeSa* other = find_sa(id);
+        // Only SAs already up before the new one's IKE_SA_INIT arrived: a simultaneous start
+        // must not kill the SA being set up the other way.
+        if (other && other != &fresh && other->state == IkeState::established &&
+            other->established_at < fresh.created) {
+            stale.push_back(id);
+        }
+    }
+    for (uint64_t id : stale) {
+        if (IkeSa* other = find_sa(id)) {
+            delete_ike_sa(*other, Error{Errc::deleted_by_peer, "peer restarted (INITIAL_CONTACT)"},
+                          now);
+        }
+    }
+}
+
+void Engine::Impl::resolve_duplicates(Peer& peer, TimePoint now) {
+    // The rule only ever deletes SAs we initiated: without any, there is nothing to decide (and
+    // a responder holding many SAs with one peer pays nothing per handshake).
+    if (peer.initiated == 0) return;
+    std::vector<IkeSa*> up;
+    for (uint64_t id : peer.sas) {
+        IkeSa* sa = find_sa(id);
+        if (!sa || sa->state != IkeState::established || sa->replaced_by != 0) continue;
+        // The peer-created half of an undecided rekey collision is not a duplicate.
+        bool collision = std::any_of(peer.sas.begin(), peer.sas.end(), [&](uint64_t o) {
+            IkeSa* other = find_sa(o);
+            return other && other->collision_sa == sa->id;
+        });
+        if (!collision) up.push_back(sa);
+    }
+    if (up.size() < 2) return;
+    std::vector<IkeSa*> losers;
+    if (!peer.designated_initiator) {
+        // The designated initiator's SA wins; only we delete the ones we initiated.
+        bool theirs = std::any_of(up.begin(), up.end(), [](IkeSa* s) { return !s->initiator; });
+        if (!theirs) return;
+        for (IkeSa* s : up) {
+            if (s->initiator) losers.push_back(s);
+        }
+    } else {
+        std::vector<IkeSa*> ours;
+        for (IkeSa* s : up) {
+            if (s->initiator) ours.push_back(s);
+        }
+        if (ours.size() < 2) return;
+        std::sort(ours.begin(), ours.end(),
+                  [](IkeSa* a, IkeSa* b) { return a->established_at < b->established_at; });
+        losers.assign(ours.begin(), ours.end() - 1);
+    }
+    for (IkeSa* s : losers) {
+        log->info("{}duplicate IKE SA with {}, deleting the one we initiated (mesh rule)",
+                  prefix(*s), peer.cfg.name);
+        begin_delete(*s, Error{Errc::ok, "duplicate IKE SA (mesh rule)"}, now);
+    }
+}
+
+// --- the public verbs --------------------------------------------------------------------------
+
+void Engine::Impl::start(TimePoint now) {
+    for (const PeerConfig& pc : cfg.peers)
+        add_peer(pc, now);
+    refresh_proposals();
+}
+
+void Engine::Impl::refresh_proposals() {
+    all_ike_proposals.clear();
+    for (const auto& [name, p] : peers) {
+        for (const IkeProposal& q : p->cfg.ike) {
+            if (std::find(all_ike_proposals.begin(), all_ike_proposals.end(), q) ==
+                all_ike_proposals.end()) {
+                all_ike_proposals.push_back(q);
+            }
+        }
+    }
+}
+
+Status Engine::Impl::initiate(std::string_view name, TimePoint now) {
+    Peer* peer = find_peer(name);
+    if (!peer) return Error{Errc::unknown_peer, std::string(name)};
+    peer->admin_down = false;
+    for (uint64_t id : peer->sas) {
+        IkeSa* sa = find_sa(id);
+        if (sa && sa->state == IkeState::established) {
+            if (sa->children.empty() && !peer->cfg.childless) {
+                queue_intent(*sa, Intent{.task = Task::create_child}, now);
+            }
+            return {};
+        }
+        if (sa && sa->state == IkeState::connecting) return {};
+    }
+    peer->start_at = kNever;
+    initiate_ike_sa(*peer, now);
+    return {};
+}
+
+Status Engine::Impl::terminate(std::string_view name, TimePoint now) {
+    Peer* peer = find_peer(name);
+    if (!peer) return Error{Errc::unknown_peer, std::string(name)};
+    peer->admin_down = true;
+    peer->start_at = kNever;
+    std::vector<uint64_t> ids = peer->sas;
+    for (uint64_t id : ids) {
+        if (IkeSa* sa = find_sa(id))
+            begin_delete(*sa, Error{Errc::ok, "terminated by operator"}, now);
+    }
+    peer->last_error = "terminated by operator";
+    return {};
+}
+
+Status Engine::Impl::rekey(std::string_view name, bool ike, TimePoint now) {
+    Peer* peer = find_peer(name);
+    if (!peer) return Error{Errc::unknown_peer, std::string(name)};
+    for (uint64_t id : peer->sas) {
+        IkeSa* sa = find_sa(id);
+        if (!sa || sa->state != IkeState::established || sa->replaced_by != 0) continue;
+        if (ike) {
+            queue_intent(*sa, Intent{.task = Task::rekey_ike}, now);
+        } else {
+            std::vector<uint64_t> children;
+            for (const ChildSa& c : sa->children) {
+                if (c.state == ChildState::installed) children.push_back(c.id);
+            }
+            if (children.empty()) return Error{Errc::state_error, "no CHILD SA to rekey"};
+            for (uint64_t c : children) {
+                queue_intent(*sa, Intent{.task = Task::rekey_child, .child_id = c}, now);
+            }
+        }
+        return {};
+    }
+    return Error{Errc::state_error, "no established IKE SA with " + std::string(name)};
+}
+
+void Engine::Impl::reconfigure(EngineConfig next, TimePoint now) {
+    const bool local_changed = !(cfg.local == next.local);
+    cfg.settings = next.settings;
+    cfg.local = std::move(next.local);
+    std::map<std::string, const PeerConfig*, std::less<>> wanted;
+    for (const PeerConfig& pc : next.peers)
+        wanted[pc.name] = &pc;
+    std::vector<std::string> gone;
+    for (const auto& [name, p] : peers) {
+        auto it = wanted.find(name);
+        if (it == wanted.end() || local_changed || !(p->cfg == *it->second)) gone.push_back(name);
+    }
+    for (const std::string& name : gone) {
+        log->info(
+            "peer {}: {}", name,
+            wanted.contains(name) ? "changed, re-establishing" : "removed from the configuration");
+        remove_peer(*find_peer(name), now);
+    }
+    for (const PeerConfig& pc : next.peers) {
+        if (!find_peer(pc.name)) add_peer(pc, now);
+    }
+    cfg.peers = std::move(next.peers);
+    refresh_proposals();
+}
+
+void Engine::Impl::shutdown(TimePoint now) {
+    shutting_down = true;
+    std::vector<uint64_t> ids;
+    for (const auto& [id, sa] : sas)
+        ids.push_back(id);
+    for (uint64_t id : ids) {
+        if (IkeSa* sa = find_sa(id)) begin_delete(*sa, Error{Errc::ok, "daemon stopping"}, now);
+    }
+    for (auto& [name, p] : peers) {
+        p->start_at = kNever;
+        remove_policies(*p);
+    }
+}
+
+// --- kernel events -----------------------------------------------------------------------------
+
+void Engine::Impl::heal_child(IkeSa& sa, uint64_t child_id, const std::string& why, TimePoint now) {
+    ChildSa* c = find_child(sa, child_id);
+    if (!c) return;
+    std::vector<EspSpi> spis{c->spi_in};
+    log->warn("{}CHILD SA {}/{} broken: {}; replacing it", prefix(sa), to_hex(c->spi_in),
+              to_hex(c->spi_out), why);
+    remove_child(sa, child_id, why);
+    queue_intent(sa, Intent{.task = Task::delete_child, .spis = std::move(spis)}, now);
+    if (sa.children.empty() && sa.state == IkeState::established && sa.peer &&
+        !sa.peer->cfg.childless) {
+        queue_intent(sa, Intent{.task = Task::create_child}, now);
+    }
+}
+
+std::pair<IkeSa*, ChildSa*> Engine::Impl::child_by_kernel_spi(const IpAddress& dst, EspSpi spi) {
+    for (auto& [id, sa] : sas) {
+        for (ChildSa& c : sa->children) {
+            if (c.spi_in == spi || (c.spi_out == spi && sa->peer && sa->peer->cfg.address == dst)) {
+                return {sa.get(), &c};
+            }
+        }
+    }
+    return {nullptr, nullptr};
+}
+
+void Engine::Impl::on_kernel_event(const kernel::KernelEvent& event, TimePoint now) {
+    if (shutting_down) return;
+    std::visit(
+        [&](const auto& e) {
+            using T = std::decay_t<decltype(e)>;
+            if constexpr (std::is_same_v<T, kernel::AcquireEvent>) {
+                Peer* peer = nullptr;
+                for (auto& [name, p] : peers) {
+                    if (p->reqid == e.reqid) peer = p.get();
+                }
+                if (!peer || peer->cfg.start == StartAction::passive || peer->admin_down) return;
+                peer->acquire_seq = e.seq;
+                for (uint64_t id : peer->sas) {
+                    IkeSa* sa = find_sa(id);
+                    if (sa && sa->state == IkeState::established && sa->children.empty()) {
+                        queue_intent(*sa, Intent{.task = Task::create_child}, now);
+                    }
+                }
+                if (peer->sas.empty() && (peer->failures == 0 || peer->start_at == kNever)) {
+                    log->info("peer {}: traffic to {} triggers negotiation", peer->cfg.name,
+                              e.flow.to_string());
+                    peer->start_at = kNever;
+                    initiate_ike_sa(*peer, now);
+                }
+            } else if constexpr (std::is_same_v<T, kernel::ExpireEvent>) {
+                auto [sa, child] = child_by_kernel_spi(e.dst, e.spi);
+                if (!sa) return;
+                if (e.hard) {
+                    heal_child(*sa, child->id, "kernel hard lifetime reached", now);
+                } else if (child->state == ChildState::installed) {
+                    queue_intent(*sa, Intent{.task = Task::rekey_child, .child_id = child->id},
+                                 now);
+                }
+            } else if constexpr (std::is_same_v<T, kernel::SaDeletedEvent>) {
+                auto [sa, child] = child_by_kernel_spi(e.dst, e.spi);
+                if (sa)
+                    heal_child(*sa, child->id, "SA removed from the kernel by someone else", now);
+            } else if constexpr (std::is_same_v<T, kernel::PolicyDeletedEvent>) {
+                for (auto& [name, p] : peers) {
+                    for (const kernel::PolicyParams& pol : p->policies) {
+                        if (pol.id == e.id) {
+                            log->warn("peer {}: policy {} removed by someone else, restoring", name,
+                                      e.id.selector.to_string());
+                            (void)deps.kernel.update_policy(pol);
+                        }
+                    }
+                }
+            } else if constexpr (std::is_same_v<T, kernel::ResyncEvent>) {
+                log->warn("kernel events lost ({}), resynchronising", e.reason.message());
+                resync_kernel(now);
+            }
+        },
+        event.data);
+}
+
+void Engine::Impl::resync_kernel(TimePoint now) {
+    for (auto& [name, p] : peers) {
+        for (const kernel::PolicyParams& pol : p->policies)
+            (void)deps.kernel.update_policy(pol);
+    }
+    std::vector<std::pair<uint64_t, uint64_t>> broken;
+    for (auto& [id, sa] : sas) {
+        if (!sa->peer) continue;
+        for (const ChildSa& c : sa->children) {
+            IpAddress local = sa->natt ? sa->local.address : sa->peer->local_address;
+            IpAddress remote = sa->natt ? sa->remote.address : sa->peer->cfg.address;
+            bool in_ok = deps.kernel.query_sa(local, c.spi_in).ok();
+            bool out_ok = c.pending_outbound || deps.kernel.query_sa(remote, c.spi_out).ok();
+            if (!in_ok || !out_ok) broken.emplace_back(id, c.id);
+        }
+    }
+    for (auto [sa_id, child_id] : broken) {
+        if (IkeSa* sa = find_sa(sa_id))
+            heal_child(*sa, child_id, "SA missing from the kernel", now);
+    }
+}
+
+// --- status ------------------------------------------------------------------------------------
+
+std::string Engine::Impl::peer_state(const Peer& peer) const {
+    bool connecting = peer.start_at != kNever;
+    for (uint64_t id : peer.sas) {
+        auto it = sas.find(id);
+        if (it == sas.end()) continue;
+        if (it->second->state == IkeState::established) return "established";
+        if (it->second->state == IkeState::connecting) connecting = true;
+    }
+    return connecting ? "connecting" : "down";
+}
+
+EngineStatus Engine::Impl::status(TimePoint now) {
+    EngineStatus st;
+    st.half_open = static_cast<uint32_t>(half_open.size());
+    for (const auto& [name, p] : peers) {
+        PeerStatus ps;
+        ps.name = name;
+        ps.address = p->cfg.address;
+        ps.id = p->cfg.id.text;
+        ps.start = start_name(p->cfg.start);
+        ps.state = peer_state(*p);
+        ps.last_error = p->last_error;
+        ps.child_error = p->child_error;
+        for (uint64_t id : p->sas) {
+            IkeSa* sa = find_sa(id);
+            if (!sa) continue;
+            IkeSaStatus is;
+            is.spi_i = sa->spi_i;
+            is.spi_r = sa->spi_r;
+            is.initiator = sa->initiator;
+            is.state = to_string(sa->state);
+            is.proposal = sa->state == IkeState::connecting ? "" : sa->suite.name();
+            is.local = sa->local;
+            is.remote = sa->remote;
+            is.nat_detected = sa->nat_detected;
+            if (sa->state != IkeState::connecting) {
+                is.established_seconds = seconds_between(sa->established_at, now);
+                is.last_heard_seconds = seconds_between(sa->last_heard, now);
+            }
+            if (sa->rekey_at != kNever) is.rekey_in_seconds = seconds_between(now, sa->rekey_at);
+            ps.ike_sas.push_back(std::move(is));
+            for (const ChildSa& c : sa->children) {
+                ChildSaStatus cs;
+                cs.spi_in = c.spi_in;
+                cs.spi_out = c.spi_out;
+                cs.reqid = p->reqid;
+                cs.state = to_string(c.state);
+                cs.proposal = c.suite.name();
+                cs.established_seconds = seconds_between(c.established, now);
+                if (c.rekey_at != kNever) cs.rekey_in_seconds = seconds_between(now, c.rekey_at);
+                IpAddress local = sa->natt ? sa->local.address : p->local_address;
+                IpAddress remote = sa->natt ? sa->remote.address : p->cfg.address;
+                if (auto in = deps.kernel.query_sa(local, c.spi_in)) {
+                    cs.bytes_in = in->bytes;
+                    cs.packets_in = in->packets;
+                }
+                if (!c.pending_outbound) {
+                    if (auto out = deps.kernel.query_sa(remote, c.spi_out)) {
+                        cs.bytes_out = out->bytes;
+                        cs.packets_out = out->packets;
+                    }
+                }
+                ps.child_sas.push_back(std::move(cs));
+            }
+        }
+        st.peers.push_back(std::move(ps));
+    }
+    return st;
+}
+
+}  // namespace ikemesh::ike
