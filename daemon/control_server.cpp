@@ -195,7 +195,9 @@ class Session : public std::enable_shared_from_this<Session> {
         auto reply = respond(server_->handler_, request);
         if (!reply.ok) {
             ++counters.control_errors;
-            log(Subsystem::control).debug("error reply to {}: {}", peer_, reply.line);
+            log(Subsystem::control)
+                .debug("error reply to {}: {}", peer_,
+                       std::string_view(reply.line).substr(0, reply.line.size() - 1));
         }
         enqueue(std::move(reply.line));
     }

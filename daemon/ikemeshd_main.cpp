@@ -12,10 +12,12 @@
 
 #include "config/config.hpp"
 #include "config/diagnostics.hpp"
+#include "crypto/random.hpp"
 #include "daemon/config_adapter.hpp"
 #include "daemon/logging.hpp"
 #include "daemon/options.hpp"
 #include "daemon/runner.hpp"
+#include "kernel/fake_kernel.hpp"
 #include "kernel/kernel.hpp"
 
 using namespace ikemesh;
@@ -79,14 +81,23 @@ int main(int argc, char** argv) {
             log(Subsystem::kernel).critical("unknown kernel backend '{}'", config->daemon.kernel);
             return kExitConfig;
         }
-        auto kernel = kernel::open_kernel(*kind);
-        if (!kernel) {
-            log(Subsystem::kernel)
-                .critical("cannot open the {} kernel interface: {}", config->daemon.kernel,
-                          kernel.error().message());
-            return 1;
+        std::unique_ptr<kernel::Kernel> backend;
+        if (*kind == kernel::KernelKind::fake) {
+            // Real kernels pick SPIs at random; two fake-kernel daemons on one host (tests) must
+            // not hand out the same SPI sequence either.
+            crypto::SystemRandom rng;
+            backend = std::make_unique<kernel::FakeKernel>(rng.next_u32());
+        } else {
+            auto opened = kernel::open_kernel(*kind);
+            if (!opened) {
+                log(Subsystem::kernel)
+                    .critical("cannot open the {} kernel interface: {}", config->daemon.kernel,
+                              opened.error().message());
+                return 1;
+            }
+            backend = std::move(*opened);
         }
-        Runner runner(dir, std::move(*config), std::move(*kernel));
+        Runner runner(dir, std::move(*config), std::move(backend));
         if (auto ok = runner.start(); !ok) {
             log(Subsystem::daemon).critical("cannot start: {}", ok.error().message());
             return 1;

@@ -3,9 +3,9 @@
 //
 // Loggers are registered with spdlog under their subsystem names ("daemon", "ike", "kernel",
 // "config", "control"), so a layer that logs can fetch its own by name. Levels come from the
-// config (`log_level` plus per-subsystem overrides) and change on reload. This unit also formats
-// the log line of an SA event: every line about an SA starts with the peer and the SPIs. Nothing
-// here ever receives key material: the engine's outputs carry none.
+// config (`log_level` plus per-subsystem overrides) and change on reload. The engine logs its SA
+// events itself through the "ike" logger, each line starting with the peer and the SPIs; nothing
+// that reaches a logger here carries key material.
 #pragma once
 
 #include <spdlog/spdlog.h>
@@ -16,7 +16,6 @@
 
 #include "common/result.hpp"
 #include "daemon/options.hpp"
-#include "ike/status.hpp"
 
 namespace ikemesh::daemon {
 
@@ -43,12 +42,5 @@ Status validate_log_options(const LogOptions& options);
 
 // The logger of a subsystem; init_logging must have run (a null sink otherwise).
 spdlog::logger& log(Subsystem s);
-
-// "node2 0123456789abcdef/fedcba9876543210" (+ " c0000001/c0000002" for CHILD events).
-std::string sa_prefix(const ike::SaEvent& event);
-// The full log line of an event, e.g. "node2 0123.../fedc...: IKE SA down: peer not responding".
-std::string event_log_message(const ike::SaEvent& event);
-// info for up/rekeyed, warn for down/failed/dead.
-spdlog::level::level_enum event_log_level(const ike::SaEvent& event);
 
 }  // namespace ikemesh::daemon

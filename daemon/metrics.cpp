@@ -90,9 +90,9 @@ void PromWriter::sample(std::string_view name, const Labels& labels, double valu
     } else if (std::isinf(value)) {
         out_ += value > 0 ? "+Inf" : "-Inf";
     } else {
-        char buf[64];
-        std::snprintf(buf, sizeof buf, "%.17g", value);
-        out_ += buf;
+        char buf[64];  // shortest text that reads back as the same double
+        auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
+        out_.append(buf, ec == std::errc{} ? end : buf);
     }
     out_ += '\n';
 }

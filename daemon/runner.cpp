@@ -264,10 +264,9 @@ void Runner::Impl::publish_events() {
     auto events = engine_->take_events();
     if (events.empty()) return;
     auto now = std::chrono::system_clock::now();
-    for (const auto& ev : events) {
-        log(Subsystem::ike).log(event_log_level(ev), "{}", event_log_message(ev));
+    // The engine has logged each event already (with its SA prefix); here they go to monitors.
+    for (const auto& ev : events)
         control_.broadcast(event_json(ev, now));
-    }
     mark_status_dirty();
 }
 
@@ -343,10 +342,7 @@ void Runner::Impl::stop(const char* why) {
     if (engine_) {
         engine_->shutdown(engine_now());
         send_outbox();
-        auto events = engine_->take_events();
-        for (const auto& ev : events) {
-            log(Subsystem::ike).log(event_log_level(ev), "{}", event_log_message(ev));
-        }
+        (void)engine_->take_events();  // logged by the engine; no monitor is listening any more
     }
     control_.close();
     if (metrics_http_) metrics_http_->close();

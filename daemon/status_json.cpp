@@ -120,29 +120,6 @@ json list_sas_json(const ike::EngineStatus& status) {
     return json{{"ike_sas", std::move(ike_sas)}, {"child_sas", std::move(child_sas)}};
 }
 
-const char* event_name(ike::SaEvent::Kind kind) {
-    using K = ike::SaEvent::Kind;
-    switch (kind) {
-        case K::ike_up:
-            return "ike_up";
-        case K::ike_down:
-            return "ike_down";
-        case K::ike_rekeyed:
-            return "ike_rekeyed";
-        case K::child_up:
-            return "child_up";
-        case K::child_down:
-            return "child_down";
-        case K::child_rekeyed:
-            return "child_rekeyed";
-        case K::child_failed:
-            return "child_failed";
-        case K::peer_dead:
-            return "peer_dead";
-    }
-    return "unknown";
-}
-
 std::string format_utc(std::chrono::system_clock::time_point when) {
     using namespace std::chrono;
     auto secs = time_point_cast<seconds>(when);
@@ -160,8 +137,8 @@ std::string format_utc(std::chrono::system_clock::time_point when) {
 
 json event_json(const ike::SaEvent& event, std::chrono::system_clock::time_point when) {
     json j{
-        {"event", event_name(event.kind)}, {"time", format_utc(when)},     {"peer", event.peer},
-        {"spi_i", to_hex(event.spi_i)},    {"spi_r", to_hex(event.spi_r)},
+        {"event", ike::to_string(event.kind)}, {"time", format_utc(when)},     {"peer", event.peer},
+        {"spi_i", to_hex(event.spi_i)},        {"spi_r", to_hex(event.spi_r)},
     };
     if (!event.spi_in.is_zero() || !event.spi_out.is_zero()) {
         j["spi_in"] = to_hex(event.spi_in);

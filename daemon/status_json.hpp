@@ -30,9 +30,8 @@ json list_peers_json(const ike::EngineStatus& status);
 // `list-sas`: {"ike_sas":[{peer,...}], "child_sas":[{peer,...}]}, flat, one entry per SA.
 json list_sas_json(const ike::EngineStatus& status);
 
-// The wire name of an event kind in `monitor` ("ike_up", "child_failed", ...). Owned by the
-// control protocol (docs/ikectl.md) so it stays stable whatever the engine calls its enumerators.
-const char* event_name(ike::SaEvent::Kind kind);
+// Every event kind; `monitor` names them with ike::to_string ("ike_up", "child_failed", ...), and
+// a test pins those names because docs/ikectl.md promises them to scripts.
 inline constexpr ike::SaEvent::Kind kAllEventKinds[] = {
     ike::SaEvent::Kind::ike_up,       ike::SaEvent::Kind::ike_down,
     ike::SaEvent::Kind::ike_rekeyed,  ike::SaEvent::Kind::child_up,

@@ -10,8 +10,8 @@
 # Needs: dpkg-deb, cpack, man. Run by CTest (label integration) with IKEMESH_BUILD and
 # IKEMESH_SOURCE set, or by hand from the repository root.
 set -eu
-build=${IKEMESH_BUILD:-build}
-src=${IKEMESH_SOURCE:-.}
+build=$(cd "${IKEMESH_BUILD:-build}" && pwd)
+src=$(cd "${IKEMESH_SOURCE:-.}" && pwd)
 
 fail() {
     echo "package.sh: FAIL: $*" >&2
@@ -26,7 +26,7 @@ fail() {
 work=$(mktemp -d /tmp/ikemesh-package-XXXXXX)
 trap 'rm -rf "$work"' EXIT INT TERM
 
-(cd "$work" && cpack -G DEB -B "$work/out" --config "$(cd "$build" && pwd)/CPackConfig.cmake") \
+(cd "$work" && cpack -G DEB -B "$work/out" --config "$build/CPackConfig.cmake") \
     >"$work/cpack.log" 2>&1 || { cat "$work/cpack.log" >&2; fail "cpack"; }
 deb=$(ls "$work"/out/ikemesh_*_amd64.deb 2>/dev/null | head -n 1)
 [ -n "$deb" ] || fail "no .deb produced"

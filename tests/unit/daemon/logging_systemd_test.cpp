@@ -64,25 +64,6 @@ TEST_CASE("systemd is detected from JOURNAL_STREAM or INVOCATION_ID") {
     CHECK(running_under_systemd(nullptr, "0123456789abcdef0123456789abcdef"));
 }
 
-TEST_CASE("SA event log lines start with the peer and SPIs") {
-    ike::SaEvent ev;
-    ev.kind = ike::SaEvent::Kind::ike_down;
-    ev.peer = "node4";
-    ev.spi_i = IkeSpi{0x0123456789abcdefull};
-    ev.spi_r = IkeSpi{0xfedcba9876543210ull};
-    ev.reason = "peer not responding";
-    CHECK(event_log_message(ev) ==
-          "node4 0123456789abcdef/fedcba9876543210: IKE SA down: peer not responding");
-    CHECK(event_log_level(ev) == spdlog::level::warn);
-    ev.kind = ike::SaEvent::Kind::child_up;
-    ev.spi_in = EspSpi{0xc0000001};
-    ev.spi_out = EspSpi{0xabcd};
-    ev.reason.clear();
-    CHECK(event_log_message(ev) ==
-          "node4 0123456789abcdef/fedcba9876543210 c0000001/0000abcd: CHILD SA installed");
-    CHECK(event_log_level(ev) == spdlog::level::info);
-}
-
 TEST_CASE("the STATUS line counts peers by state") {
     CHECK(status_line(test::sample_status()) == "3 peers, 1 established, 1 connecting, 1 down");
     ike::EngineStatus one;
