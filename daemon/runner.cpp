@@ -219,9 +219,9 @@ Status Runner::Impl::start() {
     signals_.add(SIGINT);
     signals_.add(SIGHUP);
     watch_signals();
-    if (auto interval = notify_.watchdog_interval()) ping_watchdog(*interval);
 
     notify_.ready();
+    if (auto interval = notify_.watchdog_interval()) ping_watchdog(*interval);
     mark_status_dirty();
     log(Subsystem::daemon).info("ready");
     return {};

@@ -12,10 +12,14 @@
 # Checks, each bounded in time:
 #   1. both come up and `ikectl status --json` shows the peer established, with exactly one
 #      IKE SA and one CHILD SA on each side, and the same SPIs seen from both ends;
-#   2. the control sockets are mode 0660; `ikectl version`, `metrics` and `monitor` answer;
+#   2. the control sockets are mode 0660; `ikectl version`, `metrics` and `monitor` answer, and
+#      so does the Prometheus listener (GET /metrics inside node a's namespace);
 #   3. a reload with a broken peer file is refused (exit 1) and changes nothing (same SPIs);
 #      a valid reload adding a peer keeps the existing pair's SPIs;
-#   4. SIGTERM stops a daemon cleanly (exit 0, control socket removed) and its peer notices (the
+#   4. node a runs with NOTIFY_SOCKET and WATCHDOG_USEC as under systemd: it reports READY=1,
+#      STATUS= with its peer counts, WATCHDOG=1 pings, RELOADING=1/READY=1 around a reload
+#      (SIGHUP too) and STOPPING=1;
+#   5. SIGTERM stops a daemon cleanly (exit 0, control socket removed) and its peer notices (the
 #      pair is no longer established there); then the other one stops cleanly too.
 # Needs root (namespaces). Cleans up namespaces, processes and files whatever happens.
 set -eu
@@ -82,6 +86,9 @@ esp = ["aes128gcm16"]
 start = "always"
 dpd_delay = "5s"
 psk = "$psk"
+
+[metrics]
+listen = "127.0.0.1:9810"
 EOF
     cat >"$dir/$1/peers.d/$3.conf" <<EOF
 [peer.$3]
@@ -95,11 +102,36 @@ write_node b 10.99.0.2 a 10.99.0.1
 
 "$ikemeshd" --check --config "$dir/a" >/dev/null || fail "ikemeshd --check rejects node a's config"
 
-ip netns exec "$nsa" "$ikemeshd" --foreground --config "$dir/a" >"$dir/a.log" 2>&1 &
+# A stand-in for systemd's notification socket: record every datagram node a sends.
+"$py" - "$dir/notify" "$dir/notify.log" <<'PYEOF' &
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(1.0)
+deadline = time.time() + 240
+with open(sys.argv[2], "a", buffering=1) as log:
+    while time.time() < deadline:
+        try:
+            msg = s.recv(4096).decode()
+        except socket.timeout:
+            continue
+        log.write(msg.replace("\n", " ") + "\n")
+        if msg.startswith("STOPPING=1"):
+            break
+PYEOF
+notify_pid=$!
+pids="$notify_pid"
+i=0
+while [ ! -S "$dir/notify" ] && [ $i -lt 50 ]; do
+    sleep 0.1
+    i=$((i + 1))
+done
+ip netns exec "$nsa" env NOTIFY_SOCKET="$dir/notify" WATCHDOG_USEC=1000000 \
+    "$ikemeshd" --foreground --config "$dir/a" >"$dir/a.log" 2>&1 &
 pid_a=$!
 ip netns exec "$nsb" "$ikemeshd" --foreground --config "$dir/b" >"$dir/b.log" 2>&1 &
 pid_b=$!
-pids="$pid_a $pid_b"
+pids="$pids $pid_a $pid_b"
 
 ctl() { # ctl NODE ARGS...
     node=$1
@@ -154,6 +186,13 @@ ctl a version | grep -q '^ikemeshd ' || fail "ikectl version"
 ctl a metrics | grep -q '^ikemesh_peers{state="established"} 1$' || fail "metrics: no established peer"
 ctl a status >/dev/null || fail "ikectl status exit $? with the peer up"
 ctl a list-sas | grep -q "$a_ike_i" || fail "list-sas lacks the IKE SA"
+ip netns exec "$nsa" "$py" -c '
+import urllib.request
+r = urllib.request.urlopen("http://127.0.0.1:9810/metrics", timeout=5)
+assert r.headers["Content-Type"].startswith("text/plain; version=0.0.4"), r.headers
+body = r.read().decode()
+assert "ikemesh_peers{state=\"established\"} 1" in body, body[:500]
+' || fail "the metrics HTTP listener does not serve the peer metrics"
 
 # 3. Reloads: a broken file changes nothing; a new peer leaves the existing pair alone.
 printf '[peer.c]\nadress = "10.99.0.3"\n' >"$dir/a/peers.d/c.conf"
@@ -172,6 +211,16 @@ sa = p["b"]["ike_sas"]
 assert len(sa) == 1 and sa[0]["spi_i"] == sys.argv[1] and sa[0]["spi_r"] == sys.argv[2], sa
 ' "$a_ike_i" "$a_ike_r" || fail "the unchanged pair lost its SAs on reload"
 
+# SIGHUP reloads like `ikectl reload` (a third reload attempt, all counted).
+kill -HUP "$pid_a"
+i=0
+while [ $i -lt 50 ] && ! ctl a metrics | grep -q '^ikemesh_reloads_total 3$'; do
+    sleep 0.1
+    i=$((i + 1))
+done
+ctl a metrics | grep -q '^ikemesh_reloads_total 3$' || fail "SIGHUP did not reload"
+ctl a metrics | grep -q '^ikemesh_reload_failures_total 1$' || fail "reload failures not counted"
+
 # Monitor: subscribe, then provoke an event (a rekey of the CHILD SA) and expect a line.
 ctl a monitor --json >"$dir/monitor.out" 2>/dev/null &
 mon=$!
@@ -185,6 +234,20 @@ while [ $i -lt 50 ] && ! grep -q '"event"' "$dir/monitor.out"; do
 done
 grep -q '"event"' "$dir/monitor.out" || fail "monitor saw no event after a rekey"
 kill "$mon" 2>/dev/null || true
+
+# 4. The notifications node a sent so far.
+grep -qx 'READY=1' "$dir/notify.log" || fail "no READY=1 (got: $(cat "$dir/notify.log"))"
+[ "$(head -n 1 "$dir/notify.log")" = "READY=1" ] || fail "the first notification is not READY=1"
+[ "$(grep -c '^WATCHDOG=1$' "$dir/notify.log")" -ge 2 ] || fail "fewer than 2 watchdog pings"
+[ "$(grep -c '^RELOADING=1$' "$dir/notify.log")" -eq 3 ] || fail "not 3 RELOADING=1 for 3 reloads"
+[ "$(grep -c '^READY=1$' "$dir/notify.log")" -eq 4 ] || fail "not READY=1 after each reload"
+i=0 # the STATUS line is refreshed at most every 2 s
+while [ $i -lt 50 ] && ! grep -q '^STATUS=2 peers, 1 established, 0 connecting, 1 down$' "$dir/notify.log"; do
+    sleep 0.1
+    i=$((i + 1))
+done
+grep -q '^STATUS=2 peers, 1 established, 0 connecting, 1 down$' "$dir/notify.log" ||
+    fail "no STATUS line with the peer counts (got: $(grep STATUS "$dir/notify.log" | tail -n 1))"
 
 # stop_node NAME PID: SIGTERM, at most 10 s to exit, exit status 0.
 stop_node() {
@@ -200,7 +263,7 @@ stop_node() {
     [ $rc -eq 0 ] || fail "node $1 exited $rc after SIGTERM"
 }
 
-# 4. SIGTERM: clean exit, and the peer notices.
+# 5. SIGTERM: clean exit, and the peer notices.
 stop_node b "$pid_b"
 [ ! -e "$dir/b/run/ikemesh.sock" ] || fail "node b left its control socket behind"
 i=0
@@ -215,4 +278,10 @@ done
 # Node a, which went through reloads and a monitor client, stops cleanly too (under ASan this
 # also proves a leak-free shutdown: LeakSanitizer turns leaks into a non-zero exit).
 stop_node a "$pid_a"
+i=0
+while [ $i -lt 50 ] && ! grep -q '^STOPPING=1$' "$dir/notify.log"; do
+    sleep 0.1
+    i=$((i + 1))
+done
+grep -q '^STOPPING=1$' "$dir/notify.log" || fail "no STOPPING=1"
 echo "daemon_pair.sh: OK"
