@@ -132,7 +132,7 @@ struct LocalConfig {
     // The DER of every trust anchor in `ca`, in the order configured: what `ca` holds, so a
     // reload can compare trust anchors by content, and what CERTREQ (RFC 7296 3.7) is built from.
     std::vector<Bytes> ca_certificates;
-    std::vector<IpAddress> addresses;                 // local addresses to use (empty = any)
+    std::vector<IpAddress> addresses;  // local addresses to use (empty = any)
 
     bool operator==(const LocalConfig& o) const;
 };

@@ -508,15 +508,12 @@ void Engine::Impl::handle_protected(IkeSa& sa, ByteView datagram, const wire::Me
                   response ? "response" : "request", parsed.error().message());
         if (!response) {
             // RFC 7296 2.21.2 / 2.5: answer an authenticated but unacceptable request.
-            wire::ChainBuilder answer;
-            wire::NotifyPayload n{.type = NotifyType::invalid_syntax};
             const auto type = static_cast<uint8_t>(critical);
             if (parsed.error().is(Errc::unsupported_critical)) {
-                n.type = NotifyType::unsupported_critical_payload;
-                n.data = ByteView(&type, 1);
+                respond_notify(sa, h, NotifyType::unsupported_critical_payload, ByteView(&type, 1));
+            } else {
+                respond_notify(sa, h, NotifyType::invalid_syntax);
             }
-            answer.add(n);
-            respond(sa, h.exchange, h.message_id, answer);
         } else {
             delete_ike_sa(sa, Error{Errc::invalid_syntax, parsed.error().message()}, now);
         }
@@ -628,6 +625,13 @@ void Engine::Impl::respond(IkeSa& sa, ExchangeType exchange, MessageId id,
     sa.next_in = id.value + 1;
     for (const Bytes& d : sa.cached_response)
         send(sa, d);
+}
+
+void Engine::Impl::respond_notify(IkeSa& sa, const wire::Header& h, NotifyType type,
+                                  ByteView data) {
+    wire::ChainBuilder answer;
+    answer.add(wire::NotifyPayload{.type = type, .data = data});
+    respond(sa, h.exchange, h.message_id, answer);
 }
 
 void Engine::Impl::queue_intent(IkeSa& sa, Intent intent, TimePoint now) {

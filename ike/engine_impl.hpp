@@ -281,6 +281,9 @@ class Engine::Impl {
                                        bool response, wire::ChainBuilder& chain);
     void transmit_request(IkeSa& sa, Request request, TimePoint now);
     void respond(IkeSa& sa, wire::ExchangeType exchange, MessageId id, wire::ChainBuilder& chain);
+    // Answers the request `h` with a single Notify (an error or refusal).
+    void respond_notify(IkeSa& sa, const wire::Header& h, wire::NotifyType type,
+                        ByteView data = {});
     void handle_protected(IkeSa& sa, ByteView datagram, const wire::Message& msg,
                           const Endpoint& local, const Endpoint& remote, TimePoint now);
     void dispatch_request(IkeSa& sa, const wire::Header& header, const wire::PayloadList& inner,
@@ -404,6 +407,19 @@ class Engine::Impl {
     bool we_sort_first(const PeerConfig& pc) const;
     std::string peer_state(const Peer& peer) const;
 };
+
+// Wire encodings the exchanges need in several places: an IKE SPI's 8 octets (RFC 7296 3.1) and
+// a group's 2 octets as INVALID_KE_PAYLOAD carries them (RFC 7296 3.10.1).
+inline std::array<uint8_t, 8> wire_bytes(IkeSpi spi) {
+    std::array<uint8_t, 8> b{};
+    for (int i = 0; i < 8; ++i)
+        b[i] = static_cast<uint8_t>(spi.value >> (56 - 8 * i));
+    return b;
+}
+inline std::array<uint8_t, 2> wire_bytes(crypto::DhGroup g) {
+    const auto v = static_cast<uint16_t>(g);
+    return {static_cast<uint8_t>(v >> 8), static_cast<uint8_t>(v)};
+}
 
 // How a teardown reason reads in logs and status: the detail when there is one ("deleted by
 // peer", "no response to IKE_AUTH after 3 retransmissions"), else the code's message.

@@ -42,6 +42,18 @@ std::vector<const wire::CertPayload*> cert_payloads(const wire::PayloadList& lis
     return {all.begin(), all.end()};
 }
 
+// Adds our ID payload (IDi or IDr) and, for certificate authentication, our CERT; returns the ID
+// payload body that AUTH covers (IDx', RFC 7296 2.15).
+template <typename IdPayload>
+Bytes add_identity(wire::ChainBuilder& chain, const LocalConfig& local) {
+    chain.add(IdPayload{.type = id_type(local.id.kind), .data = local.id.data});
+    if (local.auth == AuthMethod::cert && local.cert) {
+        chain.add(wire::CertPayload{.encoding = wire::CertEncoding::x509_signature,
+                                    .data = local.cert->der()});
+    }
+    return wire::id_body(id_type(local.id.kind), local.id.data);
+}
+
 }  // namespace
 
 // --- initiator ---------------------------------------------------------------------------------
@@ -51,12 +63,7 @@ void Engine::Impl::send_auth_request(IkeSa& sa, TimePoint now) {
     Setup& s = *sa.setup;
     const LocalConfig& local = cfg.local;
     wire::ChainBuilder chain;
-    Bytes idi_body = wire::id_body(id_type(local.id.kind), local.id.data);
-    chain.add(wire::IdiPayload{.type = id_type(local.id.kind), .data = local.id.data});
-    if (local.auth == AuthMethod::cert && local.cert) {
-        chain.add(wire::CertPayload{.encoding = wire::CertEncoding::x509_signature,
-                                    .data = local.cert->der()});
-    }
+    Bytes idi_body = add_identity<wire::IdiPayload>(chain, local);
     Bytes certreq;
     if (peer.cfg.auth == AuthMethod::cert) {
         // strongSwan sends its certificate only when asked (send_cert = ifasked).
@@ -181,9 +188,7 @@ void Engine::Impl::on_auth_request(IkeSa& sa, const wire::Header& h, const wire:
     Setup& s = *sa.setup;
     auto refuse = [&](Error reason, Peer* peer) {
         log->warn("{}IKE_AUTH refused: {}", prefix(sa), reason.message());
-        wire::ChainBuilder out;
-        out.add(wire::NotifyPayload{.type = NotifyType::authentication_failed});
-        respond(sa, h.exchange, h.message_id, out);
+        respond_notify(sa, h, NotifyType::authentication_failed);
         if (peer) peer->last_error = reason_text(reason);
         delete_ike_sa(sa, std::move(reason), now);
     };
@@ -217,12 +222,7 @@ void Engine::Impl::on_auth_request(IkeSa& sa, const wire::Header& h, const wire:
 
     const LocalConfig& local = cfg.local;
     wire::ChainBuilder out;
-    Bytes idr_body = wire::id_body(id_type(local.id.kind), local.id.data);
-    out.add(wire::IdrPayload{.type = id_type(local.id.kind), .data = local.id.data});
-    if (local.auth == AuthMethod::cert && local.cert) {
-        out.add(wire::CertPayload{.encoding = wire::CertEncoding::x509_signature,
-                                  .data = local.cert->der()});
-    }
+    Bytes idr_body = add_identity<wire::IdrPayload>(out, local);
     AuthOctets ours{s.init_response, s.ni, idr_body, s.sk_pr.view()};
     auto auth = make_auth(prf, ours, local.auth == AuthMethod::psk ? peer->cfg.psk.get() : nullptr,
                           local, s.peer_sig_hashes);

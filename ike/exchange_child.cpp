@@ -201,9 +201,7 @@ std::optional<Request> Engine::Impl::build_rekey_ike(IkeSa& sa, wire::ChainBuild
     req.ke = std::move(*ke);
     req.nonce = random_bytes(kNonceSize);
     req.new_ike_spi = IkeSpi{random_spi()};
-    std::array<uint8_t, 8> spi{};
-    for (int i = 0; i < 8; ++i)
-        spi[i] = static_cast<uint8_t>(req.new_ike_spi.value >> (56 - 8 * i));
+    const auto spi = wire_bytes(req.new_ike_spi);
     chain.add(ike_sa_payload(peer.cfg.ike, spi));
     chain.add(wire::NoncePayload{.data = req.nonce});
     chain.add(wire::KePayload{.group = req.ke->group(), .data = req.ke->public_key()});
@@ -336,11 +334,7 @@ void Engine::Impl::on_rekey_ike_response(IkeSa& sa, Request& req, const wire::Pa
 
 void Engine::Impl::on_create_child_request(IkeSa& sa, const wire::Header& h,
                                            const wire::PayloadList& inner, TimePoint now) {
-    auto refuse = [&](NotifyType type, ByteView data = {}) {
-        wire::ChainBuilder out;
-        out.add(wire::NotifyPayload{.type = type, .data = data});
-        respond(sa, h.exchange, h.message_id, out);
-    };
+    auto refuse = [&](NotifyType type, ByteView data = {}) { respond_notify(sa, h, type, data); };
     // RFC 7296 2.25: an SA on its way out takes no new work.
     if (sa.state != IkeState::established || sa.replaced_by != 0) {
         return refuse(NotifyType::temporary_failure);
@@ -373,9 +367,7 @@ void Engine::Impl::on_create_child_request(IkeSa& sa, const wire::Header& h,
             });
         if (!acceptable) {
             if (want == crypto::DhGroup::none) return refuse(NotifyType::no_proposal_chosen);
-            const uint8_t g[2] = {static_cast<uint8_t>(static_cast<uint16_t>(want) >> 8),
-                                  static_cast<uint8_t>(want)};
-            return refuse(NotifyType::invalid_ke_payload, g);
+            return refuse(NotifyType::invalid_ke_payload, wire_bytes(want));
         }
         auto k = deps.kex.create(ke->group);
         if (!k) return refuse(NotifyType::no_proposal_chosen);
@@ -422,11 +414,7 @@ void Engine::Impl::on_create_child_request(IkeSa& sa, const wire::Header& h,
 
 void Engine::Impl::on_rekey_ike_request(IkeSa& sa, const wire::Header& h,
                                         const wire::PayloadList& inner, TimePoint now) {
-    auto refuse = [&](NotifyType type, ByteView data = {}) {
-        wire::ChainBuilder out;
-        out.add(wire::NotifyPayload{.type = type, .data = data});
-        respond(sa, h.exchange, h.message_id, out);
-    };
+    auto refuse = [&](NotifyType type, ByteView data = {}) { respond_notify(sa, h, type, data); };
     Peer& peer = *sa.peer;
     const auto* ke = wire::find_first<wire::KePayload>(inner);
     if (!ke) return refuse(NotifyType::invalid_syntax);
@@ -434,9 +422,7 @@ void Engine::Impl::on_rekey_ike_request(IkeSa& sa, const wire::Header& h,
     if (!choice) return refuse(NotifyType::no_proposal_chosen);
     if (choice->spi.size() != 8) return refuse(NotifyType::invalid_syntax);
     if (ke->group != choice->suite.dh) {
-        const uint8_t g[2] = {static_cast<uint8_t>(static_cast<uint16_t>(choice->suite.dh) >> 8),
-                              static_cast<uint8_t>(choice->suite.dh)};
-        return refuse(NotifyType::invalid_ke_payload, g);
+        return refuse(NotifyType::invalid_ke_payload, wire_bytes(choice->suite.dh));
     }
     auto our_ke = deps.kex.create(choice->suite.dh);
     if (!our_ke) return refuse(NotifyType::no_proposal_chosen);
@@ -452,9 +438,7 @@ void Engine::Impl::on_rekey_ike_request(IkeSa& sa, const wire::Header& h,
         forget_sa(fresh.id);
         return refuse(NotifyType::no_proposal_chosen);
     }
-    std::array<uint8_t, 8> spi{};
-    for (int i = 0; i < 8; ++i)
-        spi[i] = static_cast<uint8_t>(fresh.spi_r.value >> (56 - 8 * i));
+    const auto spi = wire_bytes(fresh.spi_r);
     wire::ChainBuilder out;
     out.add(ike_sa_response(*choice, spi));
     out.add(wire::NoncePayload{.data = nr});

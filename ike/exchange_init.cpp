@@ -18,18 +18,11 @@ using wire::NotifyType;
 
 namespace {
 
-std::array<uint8_t, 8> spi_bytes(IkeSpi spi) {
-    std::array<uint8_t, 8> b;
-    for (int i = 0; i < 8; ++i)
-        b[i] = static_cast<uint8_t>(spi.value >> (56 - 8 * i));
-    return b;
-}
-
 // NAT_DETECTION_*_IP data: SHA-1(SPIi | SPIr | IP | Port) with the SPIs of the message header
 // (RFC 7296 2.23).
 crypto::Sha1Digest nat_hash(IkeSpi spi_i, IkeSpi spi_r, const Endpoint& ep) {
-    auto i = spi_bytes(spi_i);
-    auto r = spi_bytes(spi_r);
+    auto i = wire_bytes(spi_i);
+    auto r = wire_bytes(spi_r);
     const uint8_t port[2] = {static_cast<uint8_t>(ep.port >> 8), static_cast<uint8_t>(ep.port)};
     return crypto::sha1({i, r, ep.address.bytes(), port});
 }
@@ -259,7 +252,7 @@ Bytes Engine::Impl::make_cookie(const wire::Header& h, ByteView ni, const Endpoi
         version == cookie_current.version ? cookie_current : cookie_previous;
     // Cookie = <VersionIDofSecret> | Hash(Ni | IPi | SPIi | <secret>) (RFC 7296 2.6), the hash
     // being HMAC-SHA-256 keyed with the secret.
-    auto spi = spi_bytes(h.spi_i);
+    auto spi = wire_bytes(h.spi_i);
     const uint8_t port[2] = {static_cast<uint8_t>(remote.port >> 8),
                              static_cast<uint8_t>(remote.port)};
     Bytes out(1 + 32);
@@ -358,10 +351,8 @@ void Engine::Impl::on_init_request(ByteView datagram, const wire::Message& msg,
         return;
     }
     if (ke.group != choice->suite.dh) {
-        const uint8_t group[2] = {
-            static_cast<uint8_t>(static_cast<uint16_t>(choice->suite.dh) >> 8),
-            static_cast<uint8_t>(choice->suite.dh)};
-        respond_stateless(h, local, remote, NotifyType::invalid_ke_payload, group);
+        respond_stateless(h, local, remote, NotifyType::invalid_ke_payload,
+                          wire_bytes(choice->suite.dh));
         return;
     }
     auto our_ke = deps.kex.create(choice->suite.dh);

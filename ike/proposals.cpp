@@ -1,6 +1,8 @@
 #include "ike/proposals.hpp"
 
 #include <algorithm>
+#include <tuple>
+#include <utility>
 
 namespace ikemesh::ike {
 namespace {
@@ -91,25 +93,35 @@ std::optional<Alg> pick(std::span<const Alg> ours, const wire::Proposal& p, Tran
     return first_of<Alg>(ours, [&](Alg a) { return offers(p, type, a); });
 }
 
+// Encryption and integrity as one choice: our first cipher the proposal offers, and for a
+// classic cipher our first integrity algorithm it offers; an AEAD proposal must carry no other
+// INTEG than NONE (RFC 5282 8).
+std::optional<std::pair<EncrSpec, IntegAlg>> pick_cipher(std::span<const EncrSpec> encr,
+                                                         std::span<const IntegAlg> integ,
+                                                         const wire::Proposal& p) {
+    auto e = first_of<EncrSpec>(encr, [&](EncrSpec x) {
+        return std::any_of(p.transforms.begin(), p.transforms.end(),
+                           [&](const Transform& t) { return encr_matches(t, x); });
+    });
+    if (!e) return std::nullopt;
+    if (crypto::is_aead(e->alg)) {
+        if (has_real_integ(p)) return std::nullopt;
+        return std::pair{*e, IntegAlg::none};
+    }
+    auto i = pick<IntegAlg>(integ, p, TransformType::integ);
+    if (!i || *i == IntegAlg::none) return std::nullopt;
+    return std::pair{*e, *i};
+}
+
 std::optional<IkeSuite> match_ike(const IkeProposal& ours, std::span<const EncrSpec> encr,
                                   const wire::Proposal& p, std::optional<DhGroup> ke_group) {
     if (p.protocol != wire::ProtocolId::ike || has_foreign_type(p) ||
         has_type(p, TransformType::esn))
         return std::nullopt;
     IkeSuite s;
-    auto e = first_of<EncrSpec>(encr, [&](EncrSpec x) {
-        return std::any_of(p.transforms.begin(), p.transforms.end(),
-                           [&](const Transform& t) { return encr_matches(t, x); });
-    });
-    if (!e) return std::nullopt;
-    s.encr = *e;
-    if (crypto::is_aead(e->alg)) {
-        if (has_real_integ(p)) return std::nullopt;
-    } else {
-        auto i = pick<IntegAlg>(ours.integ, p, TransformType::integ);
-        if (!i || *i == IntegAlg::none) return std::nullopt;
-        s.integ = *i;
-    }
+    auto cipher = pick_cipher(encr, ours.integ, p);
+    if (!cipher) return std::nullopt;
+    std::tie(s.encr, s.integ) = *cipher;
     auto prf = pick<PrfAlg>(ours.prf, p, TransformType::prf);
     if (!prf) return std::nullopt;
     s.prf = *prf;
@@ -131,19 +143,9 @@ std::optional<EspSuite> match_esp(const EspProposal& ours, std::span<const EncrS
         has_type(p, TransformType::prf))
         return std::nullopt;
     EspSuite s;
-    auto e = first_of<EncrSpec>(encr, [&](EncrSpec x) {
-        return std::any_of(p.transforms.begin(), p.transforms.end(),
-                           [&](const Transform& t) { return encr_matches(t, x); });
-    });
-    if (!e) return std::nullopt;
-    s.encr = *e;
-    if (crypto::is_aead(e->alg)) {
-        if (has_real_integ(p)) return std::nullopt;
-    } else {
-        auto i = pick<IntegAlg>(ours.integ, p, TransformType::integ);
-        if (!i || *i == IntegAlg::none) return std::nullopt;
-        s.integ = *i;
-    }
+    auto cipher = pick_cipher(encr, ours.integ, p);
+    if (!cipher) return std::nullopt;
+    std::tie(s.encr, s.integ) = *cipher;
     // ESN: RFC 7296 3.3.2 makes the type mandatory for ESP; a proposal without it is treated as
     // offering "no ESN" (strongSwan does the same).
     if (!has_type(p, TransformType::esn)) {

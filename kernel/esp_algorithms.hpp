@@ -3,8 +3,7 @@
 //
 // Pure functions over the kernel/kernel.hpp parameter structs; the fake backend runs the same
 // checks so that engine tests catch a wrong key length as the real kernel would. This unit does
-// not build messages (kernel/xfrm_messages.hpp does) and does not know PF_KEY's numbering
-// (kernel/pfkey_messages.hpp converts from these).
+// not build messages (kernel/xfrm_messages.hpp does).
 #pragma once
 
 #include <cstddef>

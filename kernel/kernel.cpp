@@ -311,7 +311,9 @@ Result<std::unique_ptr<Kernel>> open_kernel(KernelKind kind, OwnerTag owner) {
             return std::unique_ptr<Kernel>(std::move(*k));
         }
         case KernelKind::pfkey:
-            return Error{Errc::kernel_not_supported, "the PF_KEY backend is not built yet"};
+            return Error{Errc::kernel_not_supported,
+                         "kernel = \"pfkey\" is not implemented (see kernel/README.md); use "
+                         "\"xfrm\""};
     }
     return Error{Errc::kernel_not_supported, "unknown kernel backend"};
 }

@@ -5,9 +5,9 @@
 // results, such as an allocated SPI or an install error, feed the exchange being processed) and
 // receives the kernel's own events (ACQUIRE, EXPIRE, deletions by someone else, lost events)
 // through event_fd()/read_events() in the daemon's event loop. Implementations: XFRM netlink
-// (kernel/xfrm_kernel.hpp, the default), PF_KEY (kernel/pfkey_kernel.hpp) and an in-memory fake
-// for tests (kernel/fake_kernel.hpp). This header knows nothing of netlink, PF_KEY or sockets
-// beyond plain file descriptors: no kernel header is included here.
+// (kernel/xfrm_kernel.hpp, the default) and an in-memory fake for tests (kernel/fake_kernel.hpp);
+// a PF_KEY backend is not built (kernel/README.md says why). This header knows nothing of netlink,
+// PF_KEY or sockets beyond plain file descriptors: no kernel header is included here.
 //
 // Ownership: a backend marks everything it installs (see OwnerTag) so that list_owned() finds
 // this daemon's entries, including a previous run's leftovers, and never anyone else's. Nothing
@@ -51,8 +51,7 @@ struct OwnerTag {
     bool operator==(const OwnerTag&) const = default;
 };
 
-// Values are XFRM's (XFRM_POLICY_IN/OUT/FWD, XFRM_MODE_TRANSPORT/TUNNEL); the PF_KEY backend
-// converts.
+// Values are XFRM's (XFRM_POLICY_IN/OUT/FWD, XFRM_MODE_TRANSPORT/TUNNEL).
 enum class Direction : uint8_t { in = 0, out = 1, fwd = 2 };
 enum class Mode : uint8_t { transport = 0, tunnel = 1 };
 
@@ -183,7 +182,10 @@ struct SaCounters {
     // Wall-clock seconds since the epoch as the kernel reports them; nullopt = never.
     std::optional<std::chrono::sys_seconds> add_time;
     std::optional<std::chrono::sys_seconds> first_use;
-    std::optional<std::chrono::sys_seconds> last_use;  // XFRM: XFRMA_LASTUSED
+    // XFRM: XFRMA_LASTUSED, sent only when the kernel keeps it. Debian's 6.1 kernel did not,
+    // for ESP transport SAs in either direction (measured in the guest): liveness checks must
+    // compare `packets` between queries rather than rely on this.
+    std::optional<std::chrono::sys_seconds> last_use;
     uint32_t replay_dropped = 0;
     uint32_t integrity_failed = 0;
 };
@@ -325,9 +327,8 @@ enum class KernelKind : uint8_t { xfrm, pfkey, fake };
 std::string_view name(KernelKind k);
 std::optional<KernelKind> parse_kernel_kind(std::string_view text);
 
-// Opens the backend of the given kind with the default owner tag. Fails with
-// kernel_not_supported when the kernel lacks the socket family (no PF_KEY, no XFRM netlink),
-// kernel_permission_denied without CAP_NET_ADMIN.
+// Opens the backend of the given kind with the given owner tag. Fails with
+// kernel_not_supported when the kernel lacks XFRM netlink, and for "pfkey" (not implemented).
 Result<std::unique_ptr<Kernel>> open_kernel(KernelKind kind, OwnerTag owner = {});
 
 }  // namespace ikemesh::kernel

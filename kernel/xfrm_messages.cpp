@@ -45,6 +45,9 @@ constexpr size_t align4(size_t n) {
 // more templates than this.
 constexpr size_t kMaxTemplates = 6;
 
+// Linux errno values are below 4096 (MAX_ERRNO in include/linux/err.h).
+constexpr int32_t kMaxErrno = 4095;
+
 // --- writing ---
 
 class MessageWriter {
@@ -603,9 +606,13 @@ Result<PolicyInfo> policy_info(const xfrm_userpolicy_info& p, const Attributes& 
 Result<Message> parse_ack(const NetlinkMessage& m) {
     nlmsgerr e;
     if (!read_struct(m.payload, e)) return Error{Errc::truncated, "NLMSG_ERROR"};
+    // The kernel sends 0 or a negated errno; anything else (including INT_MIN, which cannot be
+    // negated) is not from the kernel.
+    if (e.error > 0 || e.error < -kMaxErrno) {
+        return Error{Errc::invalid_syntax, "NLMSG_ERROR with an impossible errno"};
+    }
     Ack ack;
     ack.error = -e.error;
-    if (ack.error < 0) return Error{Errc::invalid_syntax, "NLMSG_ERROR with a positive errno"};
     if ((m.flags & NLM_F_ACK_TLVS) == 0) return Message{ack};
     // Extended ACK TLVs follow the echoed request: its header only when capped, else all of it.
     size_t echoed = sizeof(nlmsghdr);
@@ -638,7 +645,12 @@ Result<Message> parse_message(const NetlinkMessage& m) {
         case NLMSG_DONE: {
             Done d;
             int32_t err = 0;
-            if (read_struct(m.payload, err)) d.error = -err;  // the payload is optional
+            if (read_struct(m.payload, err)) {  // the payload is optional
+                if (err > 0 || err < -kMaxErrno) {
+                    return Error{Errc::invalid_syntax, "NLMSG_DONE with an impossible errno"};
+                }
+                d.error = -err;
+            }
             return Message{d};
         }
         case XFRM_MSG_NEWSA:

@@ -2,7 +2,9 @@
 # Installs the Debian 12 packages ikemesh needs to build, test and run its demo. Idempotent and
 # quiet when nothing is missing. Usage: packaging/install-deps.sh [build|test|demo]
 #   build: compilers and libraries; test and demo add the tools the test suites use
-#   (network namespaces, strongSwan as the reference peer, QEMU for the real-ESP guest).
+#   (network namespaces, strongSwan as the reference peer, QEMU for the real-ESP guest, and the
+#   libraries of Libreswan, whose package conflicts with strongSwan's and is unpacked by
+#   tests/interop/libreswan.sh instead).
 set -eu
 what=${1:-build}
 
@@ -11,7 +13,9 @@ libssl-dev libmnl-dev libboost-dev libspdlog-dev libfmt-dev nlohmann-json3-dev c
 libtomlplusplus-dev libcli11-dev libsystemd-dev libbenchmark-dev"
 test_pkgs="iproute2 iputils-ping tcpdump procps psmisc netcat-openbsd python3 systemd
 strongswan-charon strongswan-swanctl libstrongswan-standard-plugins libstrongswan-extra-plugins
-libcharon-extra-plugins qemu-system-x86 busybox-static cpio kmod"
+libcharon-extra-plugins qemu-system-x86 busybox-static cpio kmod libnss3-tools libcurl3-nss
+libevent-core-2.1-7 libevent-pthreads-2.1-7 libldns3 libunbound8 libcap-ng0 libaudit1 libldap-2.5-0
+dns-root-data"
 
 pkgs=$build_pkgs
 [ "$what" = build ] || pkgs="$pkgs $test_pkgs"

@@ -70,7 +70,8 @@ Status parse_body(ByteView body, SaPayload& sa) {
     if (r.empty()) return err(Errc::invalid_syntax, type, "no proposal");
     while (!r.empty()) {
         if (sa.proposals.size() >= kMaxProposals) {
-            return err(Errc::too_many_items, type, "more than 32 proposals");
+            return err(Errc::too_many_items, type,
+                       "more than " + std::to_string(kMaxProposals) + " proposals");
         }
         if (r.remaining() < kProposalHeaderSize) return err(Errc::truncated, type, "proposal");
         uint8_t last = r.u8();
@@ -93,7 +94,9 @@ Status parse_body(ByteView body, SaPayload& sa) {
         prop.spi = p.bytes(spi_size);
         if (!p.ok()) return err(Errc::bad_length, type, "proposal SPI exceeds the proposal");
         if (count > kMaxTransformsPerProposal) {
-            return err(Errc::too_many_items, type, "more than 64 transforms in a proposal");
+            return err(Errc::too_many_items, type,
+                       "more than " + std::to_string(kMaxTransformsPerProposal) +
+                           " transforms in a proposal");
         }
         for (size_t i = 0; i < count; ++i) {
             Status s = parse_transform(p, i, count, prop.transforms.emplace_back());
@@ -213,7 +216,9 @@ Status parse_body(ByteView body, BasicTsPayload<K>& ts) {
     if (r.remaining() < 4) return err(Errc::bad_length, K, "shorter than 4 octets");
     uint8_t count = r.u8();
     r.skip(3);
-    if (count > kMaxSelectors) return err(Errc::too_many_items, K, "more than 32 selectors");
+    if (count > kMaxSelectors)
+        return err(Errc::too_many_items, K,
+                   "more than " + std::to_string(kMaxSelectors) + " selectors");
     for (size_t i = 0; i < count; ++i) {
         Status s = parse_selector(r, K, ts.selectors.emplace_back());
         if (!s) return s;
@@ -230,7 +235,8 @@ Status parse_body(ByteView body, ConfigPayload& cp) {
     r.skip(3);
     while (!r.empty()) {
         if (cp.attributes.size() >= kMaxCfgAttributes) {
-            return err(Errc::too_many_items, type, "more than 64 attributes");
+            return err(Errc::too_many_items, type,
+                       "more than " + std::to_string(kMaxCfgAttributes) + " attributes");
         }
         if (r.remaining() < 4) return err(Errc::bad_length, type, "attribute header");
         CfgAttribute& a = cp.attributes.emplace_back();
@@ -289,7 +295,8 @@ Status parse_chain(PayloadType first, ByteView chain, bool outer, PayloadList& o
     PayloadType type = first;
     while (type != PayloadType::none) {
         if (out.size() >= kMaxPayloads) {
-            return Error{Errc::too_many_items, "more than 64 payloads"};
+            return Error{Errc::too_many_items,
+                         "more than " + std::to_string(kMaxPayloads) + " payloads"};
         }
         if (r.remaining() < kGenericPayloadHeaderSize) {
             return err(Errc::truncated, type, "generic payload header");

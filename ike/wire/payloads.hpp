@@ -74,9 +74,8 @@ struct Transform {
     EsnId esn() const { return static_cast<EsnId>(id); }
 };
 
-// strongSwan's default IKE proposal carries about 30 transforms in total; most proposals ikemesh
-// sees are far smaller, so 24 inline per proposal covers the common case without heap.
-using TransformList = SmallVector<Transform, 24>;
+// strongSwan's default IKE proposal carries about 30 transforms; 32 inline keep it off the heap.
+using TransformList = SmallVector<Transform, 32>;
 
 // RFC 7296 3.3.1 Proposal Substructure.
 struct Proposal {

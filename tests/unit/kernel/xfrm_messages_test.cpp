@@ -5,6 +5,8 @@
 
 #include <catch2/catch.hpp>
 #include <cerrno>
+#include <fstream>
+#include <iterator>
 
 #include "layout.hpp"
 
@@ -182,10 +184,10 @@ TEST_CASE("NEWSA with AES-CBC + HMAC-SHA2-256, ESN and NAT-T: attributes in plac
     CHECK(out[328 + 2] == 20);    // XFRMA_ALG_AUTH_TRUNC
     CHECK(std::string(reinterpret_cast<const char*>(&out[332])) == "hmac(sha256)");
     CHECK((out[332 + 64] == 0 && out[332 + 65] == 1));  // 256 key bits
-    CHECK(out[332 + 68] == 128);                      // truncation (RFC 4868 2.3)
-    CHECK(out[436 + 2] == 4);                         // XFRMA_ENCAP
-    CHECK(out[440] == 2);                             // UDP_ENCAP_ESPINUDP
-    CHECK(out[442] == 0x11);                          // sport 4500 = 0x1194, network order
+    CHECK(out[332 + 68] == 128);                        // truncation (RFC 4868 2.3)
+    CHECK(out[436 + 2] == 4);                           // XFRMA_ENCAP
+    CHECK(out[440] == 2);                               // UDP_ENCAP_ESPINUDP
+    CHECK(out[442] == 0x11);                            // sport 4500 = 0x1194, network order
     CHECK(out[443] == 0x94);
     CHECK(out[444] == 0x7a);  // dport 31337 = 0x7a69
     CHECK(out[445] == 0x69);
@@ -601,6 +603,17 @@ TEST_CASE("netlink framing errors are typed errors") {
     long_len.u32(0, 17);
     CHECK(split_messages(long_len.get()).error().is(Errc::truncated));
 
+    // Found by fuzzing: errno fields that cannot be negated or are not errnos at all.
+    for (uint16_t type : {2 /* NLMSG_ERROR */, 3 /* NLMSG_DONE */}) {
+        for (uint32_t err : {0x80000000u, 1u, static_cast<uint32_t>(-5000)}) {
+            Layout e(16 + 20);
+            e.header(type, 0, 1, 0).u32(16, err);
+            auto parsed = parse_message(single(e.get()));
+            REQUIRE_FALSE(parsed);
+            CHECK(parsed.error().is(Errc::invalid_syntax));
+        }
+    }
+
     Bytes cut(10, 0);
     CHECK(split_messages(cut).error().is(Errc::truncated));
     CHECK(split_messages(Bytes{})->empty());
@@ -704,4 +717,68 @@ TEST_CASE("every truncation and single-byte corruption of valid messages parses 
     // Both outcomes happen: the corruptions reach the parsers rather than all dying early.
     CHECK(parsed_ok > 100);
     CHECK(rejected > 100);
+}
+
+// --- real kernel datagrams ---------------------------------------------------------------------
+
+namespace {
+
+Bytes read_seed(const std::string& name) {
+    const std::string path = std::string(IKEMESH_SOURCE_DIR) + "/fuzz/corpus/xfrm_message/" + name;
+    std::ifstream in(path, std::ios::binary);
+    REQUIRE(in);
+    return Bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+}  // namespace
+
+TEST_CASE("datagrams captured from a real kernel parse (tests/unit/kernel/xfrm_capture_test.cpp)") {
+    // Captured on Linux 6.18 (the development host) with the default owner tag.
+    for (const char* name :
+         {"real_acquire_0", "real_delsa_0", "real_dump_policies_0", "real_dump_policies_1",
+          "real_dump_sas_0", "real_dump_sas_1", "real_error_ack_0", "real_flush_0",
+          "real_newpolicy_0", "real_newpolicy_1"}) {
+        INFO(name);
+        const Bytes seed = read_seed(name);
+        auto messages = split_messages(seed);
+        REQUIRE(messages);
+        REQUIRE_FALSE(messages->empty());
+        for (const auto& m : *messages)
+            CHECK(parse_message(m));
+    }
+    auto acquire = read_seed("real_acquire_0");
+    auto e = event_of(acquire, 12345, OwnerTag{});
+    REQUIRE(e);
+    const auto& a = std::get<AcquireEvent>(e->data);
+    CHECK(a.reqid == ReqId{7});
+    CHECK(a.flow.dst == ip("10.99.0.2"));
+    CHECK(a.flow.dst_port == 9);
+    CHECK(a.flow.protocol == kProtoUdp);
+
+    const Bytes dump_bytes = read_seed("real_dump_policies_0");
+    auto dump = split_messages(dump_bytes);
+    REQUIRE(dump);
+    REQUIRE(dump->size() == 2);  // the in and out policies, NLM_F_MULTI
+    for (const auto& m : *dump) {
+        CHECK((m.flags & 0x2) != 0);
+        auto parsed = parse_message(m);
+        REQUIRE(parsed);
+        const auto p = std::get<PolicyMessage>(*parsed).policy;
+        CHECK(p.selector_user == OwnerTag{}.value);
+        CHECK(p.action == PolicyAction::ipsec);
+        CHECK(p.templates.at(0).reqid == ReqId{7});
+    }
+    const Bytes done_bytes = read_seed("real_dump_policies_1");
+    auto done = split_messages(done_bytes);
+    REQUIRE(done);
+    CHECK(std::holds_alternative<Done>(*parse_message(done->front())));
+
+    const Bytes err_bytes = read_seed("real_error_ack_0");
+    auto err = split_messages(err_bytes);
+    REQUIRE(err);
+    auto parsed_err = parse_message(err->front());
+    REQUIRE(parsed_err);
+    const auto ack = std::get<Ack>(*parsed_err);
+    CHECK(ack.error != 0);
+    CHECK_FALSE(ack.message.empty());  // e.g. "Requested AEAD algorithm not found"
 }

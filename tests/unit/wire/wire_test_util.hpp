@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 #include <cstdint>
+#include <fstream>
+#include <map>
 #include <span>
 #include <string>
 #include <string_view>
@@ -49,5 +51,36 @@ class CountingRandom final : public crypto::RandomSource {
   private:
     uint8_t next_;
 };
+
+// Hands out `prefix` first (a known IV), then counts like CountingRandom.
+class ScriptedRandom final : public crypto::RandomSource {
+  public:
+    explicit ScriptedRandom(Bytes prefix) : prefix_(std::move(prefix)) {}
+    void fill(std::span<uint8_t> out) override {
+        for (uint8_t& b : out)
+            b = pos_ < prefix_.size() ? prefix_[pos_++] : counter_++;
+    }
+
+  private:
+    Bytes prefix_;
+    size_t pos_ = 0;
+    uint8_t counter_ = 0;
+};
+
+// Reads `key = value` lines from tests/vectors/<relative>; `#` starts a comment. Values may hold
+// spaces (hex split for readability).
+inline std::map<std::string, std::string> read_vector_file(const std::string& relative) {
+    std::ifstream in(std::string(IKEMESH_SOURCE_DIR) + "/tests/vectors/" + relative);
+    REQUIRE(in.good());
+    std::map<std::string, std::string> out;
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.empty() || line[0] == '#') continue;
+        auto eq = line.find(" = ");
+        if (eq == std::string::npos) continue;
+        out[line.substr(0, eq)] = line.substr(eq + 3);
+    }
+    return out;
+}
 
 }  // namespace ikemesh::wire::test
