@@ -35,8 +35,9 @@ int check_config(const std::string& dir) {
     if (!loaded && diagnostics.empty()) report = loaded.error().message() + "\n";
     std::fputs(report.c_str(), stderr);
     if (!loaded) {
-        std::fprintf(stderr, "%s: configuration invalid (%zu errors)\n", dir.c_str(),
-                     diagnostics.error_count());
+        size_t n = diagnostics.error_count();
+        std::fprintf(stderr, "%s: configuration invalid (%zu error%s)\n", dir.c_str(), n,
+                     n == 1 ? "" : "s");
         return kExitConfig;
     }
     std::printf("%s: configuration OK, %zu peers\n", dir.c_str(), loaded->peers.size());
