@@ -19,8 +19,7 @@ fail() {
 }
 
 [ -x "$build/daemon/ikectl" ] || fail "$build/daemon/ikectl is not built"
-[ -x "$build/daemon/ikemeshd" ] ||
-    fail "$build/daemon/ikemeshd is not built (it links once the engine implementation is in ike/)"
+[ -x "$build/daemon/ikemeshd" ] || fail "$build/daemon/ikemeshd is not built"
 [ -f "$build/CPackConfig.cmake" ] || fail "$build/CPackConfig.cmake missing (configure first)"
 
 work=$(mktemp -d /tmp/ikemesh-package-XXXXXX)
