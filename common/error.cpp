@@ -94,6 +94,8 @@ class Category final : public std::error_category {
                 return "invalid configuration";
             case Errc::control_bad_request:
                 return "bad control request";
+            case Errc::control_unknown_command:
+                return "unknown control command";
         }
         return "unknown error " + std::to_string(value);
     }
@@ -154,6 +156,7 @@ const char* errc_name(Errc e) noexcept {
         IKEMESH_ERRC_NAME(kernel_events_lost)
         IKEMESH_ERRC_NAME(config_invalid)
         IKEMESH_ERRC_NAME(control_bad_request)
+        IKEMESH_ERRC_NAME(control_unknown_command)
 #undef IKEMESH_ERRC_NAME
     }
     return "unknown";

@@ -64,7 +64,8 @@ enum class Errc {
 
     // config and control
     config_invalid = 400,
-    control_bad_request,
+    control_bad_request,      // a control request that is not valid JSON, too large, or malformed
+    control_unknown_command,  // a well-formed control request naming a verb we do not have
 };
 
 const std::error_category& ikemesh_category() noexcept;

@@ -15,7 +15,7 @@ test_pkgs="iproute2 iputils-ping tcpdump procps psmisc netcat-openbsd python3 sy
 strongswan-charon strongswan-swanctl libstrongswan-standard-plugins libstrongswan-extra-plugins
 libcharon-extra-plugins qemu-system-x86 busybox-static cpio kmod libnss3-tools libcurl3-nss
 libevent-core-2.1-7 libevent-pthreads-2.1-7 libldns3 libunbound8 libcap-ng0 libaudit1 libldap-2.5-0
-dns-root-data"
+dns-root-data man-db"
 
 pkgs=$build_pkgs
 [ "$what" = build ] || pkgs="$pkgs $test_pkgs"
