@@ -13,6 +13,7 @@
 #include "config/config.hpp"
 #include "config/diagnostics.hpp"
 #include "crypto/random.hpp"
+#include "crypto/self_test.hpp"
 #include "daemon/config_adapter.hpp"
 #include "daemon/logging.hpp"
 #include "daemon/options.hpp"
@@ -70,6 +71,13 @@ int main(int argc, char** argv) {
     bool journal = !foreground && running_under_systemd(std::getenv("JOURNAL_STREAM"),
                                                         std::getenv("INVOCATION_ID"));
     init_logging(journal ? LogTarget::journal : LogTarget::stderr_text);
+
+    // Known answers for every primitive before any key is negotiated (crypto/self_test.hpp): a
+    // broken OpenSSL build must stop the daemon, not produce SAs that interoperate with nothing.
+    if (Status st = crypto::run_self_test(); !st) {
+        log(Subsystem::daemon).critical("crypto self-test failed: {}", st.error().message());
+        return 1;
+    }
 
     try {
         auto config = load_runtime_config(dir);
