@@ -106,7 +106,6 @@ ikm_ctl() {
 }
 
 ikm_start() {
-    on - "$IKM_BIN/ikemeshd" --check --config "$E2E_LOG/$1"
     daemon "$1" "ikemeshd-$1" "$IKM_BIN/ikemeshd" --foreground --config "$E2E_LOG/$1"
     eventually 30 - "^ikemeshd " ikm_ctl "$1" version
 }

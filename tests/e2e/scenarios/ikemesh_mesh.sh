@@ -103,7 +103,7 @@ fails - grep -qa "$MARK" "$E2E_LOG/wire.pcap"
 on - grep -qa "$CLEAR" "$E2E_LOG/wire.pcap"
 
 note "two nodes: c stops; a and b keep their pair as it was"
-read -r _ _ _ AB_IN AB_OUT <<<"$(ikm_sas a spis b)"
+read -r _ _ _ _ AB_IN AB_OUT <<<"$(ikm_sas a spis b)"
 stop ikemeshd-c
 eventually 30 - "^pairs ok 1$" ikm_sas a pairs 1
 expect - "^ike [0-9a-f]+ [0-9a-f]+ child $AB_IN $AB_OUT\$" ikm_sas a spis b

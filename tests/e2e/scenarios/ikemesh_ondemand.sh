@@ -51,7 +51,7 @@ ikm_wait_pairs 10 b 1
 secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')
 note "IKE and CHILD SA up ${secs}s after the first datagram (guest time, incl. ikectl polling)"
 expect - "traffic to .* triggers negotiation" cat "$E2E_LOG/ikemeshd-a.log"
-read -r _ _ _ IN OUT <<<"$(ikm_sas a spis b)"
+read -r _ _ _ _ IN OUT <<<"$(ikm_sas a spis b)"
 
 note "everything after the first datagram arrives"
 expect a "stream sent 100 received 100 lost 0" e2e-probe stream "$(ip6 b)" 5001 --count 100 \

@@ -65,7 +65,7 @@ echo "  ok the stream lost $lost of 400 datagrams across two rekeys"
 stop stream
 ikm_wait_pairs 20 a 1
 ikm_wait_pairs 20 b 1
-read -r _ _ _ IN OUT <<<"$(ikm_sas a spis b)"
+read -r _ _ _ _ IN OUT <<<"$(ikm_sas a spis b)"
 expect a "udp ok 3/3" e2e-probe send udp "$(ip4 b)" 5001 --count 3 --timeout 20
 
 note "hard expiry without rekey: daemons frozen, $LIMIT+ packets through a's outbound SA"

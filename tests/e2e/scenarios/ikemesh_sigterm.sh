@@ -63,7 +63,7 @@ note "SIGKILL, then a restart: nothing is flushed"
 ikm_start a
 ikm_wait_pairs 60 a 1
 ikm_wait_pairs 20 b 1
-read -r _ _ _ OLD_IN OLD_OUT <<<"$(ikm_sas a spis b)"
+read -r _ _ _ _ OLD_IN OLD_OUT <<<"$(ikm_sas a spis b)"
 ip -n "$(ns_of a)" xfrm policy >"$E2E_LOG/a-policy.killed"
 signal ikemeshd-a KILL
 expect a "sa .*$OLD_IN" "$TOOL" list
@@ -72,7 +72,7 @@ ikm_start a
 # b learns of the restart by INITIAL_CONTACT and keeps only the new pair.
 ikm_wait_pairs 60 b 1
 eventually 30 - "^ike [0-9a-f]+ [0-9a-f]+ child [0-9a-f]{8} [0-9a-f]{8}\$" ikm_sas a spis b
-read -r _ _ _ NEW_IN NEW_OUT <<<"$(ikm_sas a spis b)"
+read -r _ _ _ _ NEW_IN NEW_OUT <<<"$(ikm_sas a spis b)"
 [ "$NEW_IN" != "$OLD_IN" ] || _fail "the restarted daemon kept the old inbound SPI"
 note "old pair $OLD_IN/$OLD_OUT, new pair $NEW_IN/$NEW_OUT"
 # The previous run's SAs are still there, still marked as ikemesh's; nothing else changed.

@@ -120,13 +120,13 @@ ikm_wait_pairs 60 a 1
 expect - "INSTALLED, TRANSPORT" swan_list_sas "$B"
 expect - "AES_GCM_16_128" swan_list_sas "$B"
 both_ways b
-read -r _ _ _ IN OUT <<<"$(ikm_sas a spis b)"
+read -r _ _ _ _ IN OUT <<<"$(ikm_sas a spis b)"
 on - ikm_ctl a rekey b
 eventually 30 - "^ike [0-9a-f]+ [0-9a-f]+ child [0-9a-f]{8} [0-9a-f]{8}\$" sh -c \
     "ikm-sas '$IKM_RUN/a.sock' '$(ns_of a)' spis b | grep -v ' $IN '"
 one_pair b 1
 both_ways b
-read -r _ _ _ IN OUT <<<"$(ikm_sas a spis b)"
+read -r _ _ _ _ IN OUT <<<"$(ikm_sas a spis b)"
 expect - "rekey completed" swan_rekey "$B" --child peer
 eventually 30 - "^ike [0-9a-f]+ [0-9a-f]+ child [0-9a-f]{8} [0-9a-f]{8}\$" sh -c \
     "ikm-sas '$IKM_RUN/a.sock' '$(ns_of a)' spis b | grep -v ' $IN '"
@@ -138,12 +138,12 @@ expect - "initiate completed successfully" swan_initiate "$C" --child peer
 expect - "AES_CBC_128/HMAC_SHA2_256_128" swan_list_sas "$C"
 one_pair c 2
 both_ways c
-read -r _ _ _ IN OUT <<<"$(ikm_sas a spis c)"
+read -r _ _ _ _ IN OUT <<<"$(ikm_sas a spis c)"
 expect - "rekey completed" swan_rekey "$C" --child peer
 eventually 30 - "^ike [0-9a-f]+ [0-9a-f]+ child [0-9a-f]{8} [0-9a-f]{8}\$" sh -c \
     "ikm-sas '$IKM_RUN/a.sock' '$(ns_of a)' spis c | grep -v ' $IN '"
 one_pair c 2
-read -r _ _ _ IN OUT <<<"$(ikm_sas a spis c)"
+read -r _ _ _ _ IN OUT <<<"$(ikm_sas a spis c)"
 on - ikm_ctl a rekey c
 eventually 30 - "^ike [0-9a-f]+ [0-9a-f]+ child [0-9a-f]{8} [0-9a-f]{8}\$" sh -c \
     "ikm-sas '$IKM_RUN/a.sock' '$(ns_of a)' spis c | grep -v ' $IN '"
