@@ -4,7 +4,8 @@
 # sockets live under /tmp (the out dir, shared over 9p, cannot hold sockets); the PSK is one
 # random key for the whole mesh.
 #
-#   ikm_node NODE [LINE...]         write NODE's ikemesh.conf; LINEs go into [defaults]
+#   ikm_node NODE [LINE...]         write NODE's ikemesh.conf; LINEs go into [defaults] (a LINE
+#                                   replaces the default written here for its key)
 #   ikm_peer NODE PEER [LINE...]    NODE's peers.d/PEER.conf (address: PEER's first IPv4, or IPv6
 #                                   with IKM_FAMILY=6, unless a LINE sets `address`); LINEs go
 #                                   into [peer.PEER]
@@ -29,6 +30,16 @@ _ikm_listen() {
     [ -z "${E2E_IP4[$1]:-}" ] || out="\"$(ip4 "$1")\""
     [ -z "${E2E_IP6[$1]:-}" ] || out="$out${out:+, }\"$(ip6 "$1")\""
     echo "[$out]"
+}
+
+# _ikm_def KEY VALUE LINE...: "KEY = VALUE" unless one of the LINEs sets KEY.
+_ikm_def() {
+    local key=$1 value=$2 l
+    shift 2
+    for l in "$@"; do
+        case "$l" in "$key "* | "$key="*) return 0 ;; esac
+    done
+    echo "$key = $value"
 }
 
 ikm_node() {
@@ -59,13 +70,13 @@ reinitiate_base = "1s"
 reinitiate_max = "4s"
 
 [defaults]
-$([ -n "${IKM_PKI:-}" ] || echo "psk_file = \"$IKM_RUN/mesh.psk\"")
-ike = ["${IKM_IKE:-aes128gcm16-prfsha256-x25519}"]
-esp = ["${IKM_ESP:-aes128gcm16}"]
-start = "always"
-dpd_delay = "10s"
-bypass = [$IKM_BYPASS_LIST]
 EOF
+        [ -n "${IKM_PKI:-}" ] || _ikm_def psk_file "\"$IKM_RUN/mesh.psk\"" "$@"
+        _ikm_def ike "[\"${IKM_IKE:-aes128gcm16-prfsha256-x25519}\"]" "$@"
+        _ikm_def esp "[\"${IKM_ESP:-aes128gcm16}\"]" "$@"
+        _ikm_def start '"always"' "$@"
+        _ikm_def dpd_delay '"10s"' "$@"
+        _ikm_def bypass "[$IKM_BYPASS_LIST]" "$@"
         [ $# -eq 0 ] || printf '%s\n' "$@"
     } >"$dir/ikemesh.conf"
     chmod 0600 "$dir/ikemesh.conf"

@@ -13,7 +13,7 @@
 # lost, and afterwards each side has exactly one IKE SA and one CHILD SA, in ikectl and in the
 # kernel. Then hard expiry with no rekey: both daemons are frozen (SIGSTOP, so nothing can rekey)
 # while a sends past the CHILD SA's hard packet limit (`child_lifetime_packets`): the kernel
-# removes the SAs by itself. Thawed, the daemons learn of the expiry, replace the CHILD SA and
+# removes a's outbound SA by itself. Thawed, the daemons learn of the expiry, replace the CHILD SA and
 # traffic flows again over exactly one pair.
 
 requires esp
@@ -45,6 +45,8 @@ differs() {
     if [ "$now" != "$4" ] && [ "$now" != "-" ]; then echo "differs: $now"; else echo "same: $now"; fi
 }
 
+daemon a tcpdump tcpdump -Z root -U -n -i eth0 -c 3000 -w "$E2E_LOG/wire.pcap" ip
+eventually 20 - "listening on" cat "$E2E_LOG/tcpdump.log"
 read -r _ IKE_I _ _ CHILD_IN _ <<<"$(ikm_sas a spis b)"
 note "a 400-datagram stream (10 s) while a rekeys the CHILD SA and b the IKE SA"
 daemon a stream e2e-probe stream "$(ip4 b)" 5001 --count 400 --interval 0.025 --wait 3
@@ -63,6 +65,7 @@ lost=$(sed -n 's/^stream sent [0-9]* received [0-9]* lost \([0-9]*\)$/\1/p' "$E2
 [ "$lost" -le 5 ] || _fail "the stream lost $lost datagrams across the rekeys (at most 5 allowed)"
 echo "  ok the stream lost $lost of 400 datagrams across two rekeys"
 stop stream
+stop tcpdump
 ikm_wait_pairs 20 a 1
 ikm_wait_pairs 20 b 1
 read -r _ _ _ _ IN OUT <<<"$(ikm_sas a spis b)"
@@ -72,8 +75,10 @@ note "hard expiry without rekey: daemons frozen, $LIMIT+ packets through a's out
 signal ikemeshd-a STOP
 signal ikemeshd-b STOP
 expect a "stream sent 1200" e2e-probe stream "$(ip4 b)" 5002 --oneway --count 1200 --interval 0.001
+# a's outbound SA reached its hard packet limit: the kernel deleted it. (b's inbound twin saw
+# exactly the limit and expires only on the next packet it gets: the kernel checks on use.)
 expect_not a "spi 0x$OUT " ip xfrm state
-expect_not b "spi 0x$OUT " ip xfrm state
+expect b "spi 0x$OUT " ip xfrm state
 signal ikemeshd-a CONT
 signal ikemeshd-b CONT
 eventually 30 - "^differs" differs a b 6 "$OUT"
