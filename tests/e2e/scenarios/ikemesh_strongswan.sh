@@ -118,7 +118,7 @@ ikm_start a
 note "a -> b (ikemeshd initiates, AES-GCM-16)"
 ikm_wait_pairs 60 a 1
 expect - "INSTALLED, TRANSPORT" swan_list_sas "$B"
-expect - "AES_GCM_16_128" swan_list_sas "$B"
+expect - "ESP:AES_GCM_16-128" swan_list_sas "$B"
 both_ways b
 read -r _ _ _ _ IN OUT <<<"$(ikm_sas a spis b)"
 on - ikm_ctl a rekey b
@@ -135,7 +135,7 @@ both_ways b
 
 note "c -> a (charon initiates, AES-CBC + HMAC-SHA2-256)"
 expect - "initiate completed successfully" swan_initiate "$C" --child peer
-expect - "AES_CBC_128/HMAC_SHA2_256_128" swan_list_sas "$C"
+expect - "ESP:AES_CBC-128/HMAC_SHA2_256_128" swan_list_sas "$C"
 one_pair c 2
 both_ways c
 read -r _ _ _ _ IN OUT <<<"$(ikm_sas a spis c)"
