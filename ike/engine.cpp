@@ -494,7 +494,12 @@ void Engine::Impl::handle_protected(IkeSa& sa, ByteView datagram, const wire::Me
     // Authenticated: the peer is alive, and behind a NAT its mapping may have moved (RFC 7296
     // 2.23: follow the address of authenticated messages).
     sa.last_heard = now;
-    if (local.port == cfg.port_natt) sa.natt = true;
+    if (local.port == cfg.port_natt) {
+        sa.natt = true;
+        // A peer may float to the NAT-T port with no NAT between us (RFC 7296 2.23; strongSwan
+        // does): our own requests follow it there.
+        if (!sa.nat_detected && remote.address == sa.remote.address) sa.remote.port = remote.port;
+    }
     if (sa.nat_detected && remote != sa.remote) sa.remote = remote;
     if (sa.natt) sa.local = local;
 

@@ -369,3 +369,49 @@ TEST_CASE("NAT traversal: detection, the float to the NAT-T port and UDP-encapsu
     CHECK(a.peer(net.now, "b").child_sas.size() == 1);
     CHECK(a.peer(net.now, "b").child_sas[0].spi_in != pa.child_sas[0].spi_in);
 }
+
+TEST_CASE("a peer that floats to the NAT-T port without a NAT gets plain ESP, and IKE follows it") {
+    // strongSwan moves IKE to port 4500 after IKE_SA_INIT even when the NAT_DETECTION hashes
+    // match (RFC 7296 2.23 allows it) and then sends and expects ESP without UDP encapsulation.
+    // Here a's datagrams after IKE_SA_INIT are sent from and to port 4500, as charon's would be.
+    Network net;
+    Node& a = net.add("a", "10.0.0.1", 1);
+    Node& b = net.add("b", "10.0.0.2", 2);
+    a.config.peers.push_back(default_peer("b", b.address));
+    ike::PeerConfig to_a = default_peer("a", a.address);
+    to_a.start = ike::StartAction::passive;
+    b.config.peers.push_back(to_a);
+    net.rewrite = [](Datagram& d) {
+        if (d.from == "a" && d.exchange != wire::ExchangeType::ike_sa_init) {
+            d.src.port = 4500;
+            d.dst.port = 4500;
+        }
+    };
+    net.start_all();
+    net.run_for(2s);
+    auto pb = b.peer(net.now, "a");
+    REQUIRE(pb.state == "established");
+    CHECK_FALSE(pb.ike_sas[0].nat_detected);
+    CHECK(pb.ike_sas[0].local.port == 4500);
+    CHECK(pb.ike_sas[0].remote.port == 4500);  // b's own requests go where a is now
+    REQUIRE(pb.child_sas.size() == 1);
+    const auto* b_out = b.kernel.find_sa(a.address, pb.child_sas[0].spi_out);
+    const auto* b_in = b.kernel.find_sa(b.address, pb.child_sas[0].spi_in);
+    REQUIRE(b_out);
+    REQUIRE(b_in);
+    CHECK_FALSE(b_out->params.encap);  // plain ESP: no NAT between us
+    CHECK_FALSE(b_in->params.encap);
+    // A CHILD rekey started by b reaches a on its new port and keeps plain ESP.
+    REQUIRE(b.engine->rekey("a", false, net.now));
+    net.run_for(2s);
+    pb = b.peer(net.now, "a");
+    REQUIRE(pb.child_sas.size() == 1);
+    const auto* b_out2 = b.kernel.find_sa(a.address, pb.child_sas[0].spi_out);
+    REQUIRE(b_out2);
+    CHECK_FALSE(b_out2->params.encap);
+    bool b_sent_to_4500 = false;
+    for (const auto& d : net.delivered) {
+        if (d.from == "b" && !d.response) b_sent_to_4500 = b_sent_to_4500 || d.dst.port == 4500;
+    }
+    CHECK(b_sent_to_4500);
+}
