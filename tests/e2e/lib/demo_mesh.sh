@@ -75,7 +75,7 @@ show "    node2 -> node3: $E2E_OUT"
 heading "ESP counters of node1's SAs (ip -s xfrm state)"
 ip -n "$(ns_of node1)" -s xfrm state | awk '
     /^src/ { src = $2; dst = $4 }
-    /proto esp spi/ { spi = $4 }
+    /proto esp spi/ { spi = $4; sub(/\(.*/, "", spi) }
     /lifetime current:/ { getline; gsub(/\(bytes\),|\(packets\)/, " ");
         printf "%-9s -> %-9s  spi %s  %6d packets %8d bytes\n", src, dst, spi, $2, $1 }' |
     show_block
