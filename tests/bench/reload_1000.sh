@@ -18,7 +18,7 @@ runs=${1:-11}
 peers=1000
 mesh_setup
 mesh_node n1 1
-MESH_EXTRA_DEFAULTS='start = "on-demand"' mesh_config n1
+MESH_START=on-demand mesh_config n1
 "$py" - "$mesh_dir/n1/peers.d" "$peers" <<'EOF'
 import os, sys
 d, n = sys.argv[1], int(sys.argv[2])
@@ -28,7 +28,9 @@ for i in range(n):
 EOF
 start_ms=$(now_ms)
 mesh_start n1
-ready() { ctl n1 list-peers --json | "$py" -c "import json,sys; assert len(json.load(sys.stdin)['peers']) == $peers"; }
+ready() {
+    ctl n1 list-peers --json | "$py" -c "import json,sys; assert len(json.load(sys.stdin)['peers']) == $peers"
+}
 wait_for 60 "ikemeshd up with $peers peers" ready
 note "ikemeshd answered with $peers peers $(($(now_ms) - start_ms)) ms after start"
 ctl n1 list-peers --json >"$mesh_dir/peers.before"

@@ -21,7 +21,8 @@
 #      have new SPIs and the other pairs the same ones as before;
 #   4. fast restart of n1 (SIGKILL and restart at once, before DPD can fire): the peers clear the
 #      stale IKE SA on INITIAL_CONTACT (no DPD failure counted) and end with exactly one IKE SA to
-#      n1, not two; the other pairs are untouched.
+#      n1, not two; the other pairs are untouched;
+#   5. the same for n6, the follower of all its pairs (it initiates only after its follower delay).
 # Needs root (namespaces). Cleans up namespaces, processes and files whatever happens.
 set -eu
 MESH_TEST=mesh
@@ -149,4 +150,22 @@ dpd_after=""
 for n in n2 n3 n4 n5 n6; do dpd_after="$dpd_after $(mesh_metric "$n" ikemesh_dpd_failures_total)"; done
 [ "$dpd_before" = "$dpd_after" ] || fail "DPD fired during the fast restart (failures$dpd_before ->$dpd_after): the stale SAs were not cleared by INITIAL_CONTACT"
 note "fast restart: INITIAL_CONTACT cleared the stale SAs, one IKE SA per pair"
+
+# 5. Fast restart of n6, the follower of all its pairs: it waits its follower delay (1-3 s)
+# before initiating, and its peers, who hold stale SAs, do not initiate; whether INITIAL_CONTACT
+# or DPD gets there first, every pair must end with exactly one IKE SA.
+mesh_kill n6
+mesh_start n6
+t0=$(now_ms)
+# shellcheck disable=SC2086
+wait_for 30 "n6 back after a fast restart" mesh_check $nodes
+note "n6 back after $(($(now_ms) - t0)) ms"
+sleep 2
+# shellcheck disable=SC2086
+follower=$(mesh_check --print $nodes) || fail "mesh not healthy after n6's fast restart: $(cat "$mesh_dir/mesh_check.last")"
+[ "$(others_of n6 "$follower")" = "$(others_of n6 "$fast")" ] || fail "pairs without n6 changed SPIs"
+for n in $nodes; do
+    [ "$(mesh_metric "$n" ikemesh_ike_sas)" = 5 ] || fail "$n holds $(mesh_metric "$n" ikemesh_ike_sas) IKE SAs after n6's fast restart"
+done
+note "fast restart of a follower: one IKE SA per pair"
 note "OK"

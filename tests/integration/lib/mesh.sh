@@ -89,8 +89,9 @@ mesh_node() {
 
 mesh_addr() { echo "10.77.0.${1#n}"; }
 
-# mesh_config NODE PEERS...: ikemesh.conf for NODE (named nINDEX) and one drop-in per peer. Extra
-# [defaults] lines may be given in MESH_EXTRA_DEFAULTS.
+# mesh_config NODE PEERS...: ikemesh.conf for NODE (named nINDEX) and one drop-in per peer.
+# MESH_START (default "always"), MESH_LOG_LEVEL, MESH_CONTROL_GROUP, MESH_REINIT_BASE and
+# MESH_REINIT_MAX adjust it.
 mesh_config() {
     local node=$1 d="$mesh_dir/$1"
     shift
@@ -110,10 +111,9 @@ id = "$node.mesh.test"
 [defaults]
 ike = ["aes128gcm16-prfsha256-x25519"]
 esp = ["aes128gcm16"]
-start = "always"
+start = "${MESH_START:-always}"
 dpd_delay = "${MESH_DPD_DELAY_S}s"
 psk_file = "mesh.psk"
-${MESH_EXTRA_DEFAULTS:-}
 
 [tuning]
 retransmit_timeout = "${MESH_RT_TIMEOUT_MS}ms"
