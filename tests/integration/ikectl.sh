@@ -353,6 +353,16 @@ grep -q 'psk_file' "$mesh_dir/bad.log" && grep -qE 'readable|mode' "$mesh_dir/ba
 grep -qF "${mesh_psk#0s}" "$mesh_dir/bad.log" && fail "the refusal prints the PSK"
 note "a 0644 psk_file is refused at start: $(grep psk_file "$mesh_dir/bad.log" | head -n 1)"
 
+# terminate --json (the IKE SA with charon): charon is told.
+[ "$(rc_of ctl n1 terminate n3 --json)" = 0 ] || fail "terminate --json: $(cat "$mesh_dir/err")"
+"$py" -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d == {"peer": "n3", "action": "terminate"}, d
+' "$mesh_dir/out" || fail "terminate --json: $(cat "$mesh_dir/out")"
+charon_down() { ! swan_list_sas "$mesh_dir/charon" | grep -q ESTABLISHED; }
+wait_for 10 "charon sees the Delete" charon_down
+
 # 5 (end). monitor exits 3 when the daemon goes away.
 mesh_kill n1
 i=0
