@@ -111,44 +111,43 @@ after_kill=$(mesh_check --print n1 n2 n4 n5 n6) || fail "the other pairs suffere
 [ "$after_kill" = "$(others_of n3 "$settled")" ] || fail "other pairs changed SPIs after n3 died"
 ctl n1 status | grep -E '^n3 ' | grep -qE 'no response|not responding' || fail "ikectl status does not show why n3 is down: $(ctl n1 status)"
 
+# rejoined NODE PREVIOUS_MAP WHAT: NODE was restarted; wait until the mesh is whole again, let it
+# settle, then: one IKE SA per pair on every node, NODE's pairs with new SPIs, the other pairs with
+# the SPIs of PREVIOUS_MAP. The new SPI map goes to $map.
+rejoined() {
+    local t0 spi n
+    t0=$(now_ms)
+    # shellcheck disable=SC2086
+    wait_for 30 "$3: $1 rejoins" mesh_check $nodes
+    note "$3: $1 back after $(($(now_ms) - t0)) ms"
+    sleep 2
+    # shellcheck disable=SC2086
+    map=$(mesh_check --print $nodes) || fail "$3: mesh not healthy once settled: $(cat "$mesh_dir/mesh_check.last")"
+    [ "$(others_of "$1" "$map")" = "$(others_of "$1" "$2")" ] || fail "$3: pairs without $1 changed SPIs"
+    for spi in $(echo "$map" | grep -e "^$1-" -e "-$1 " | cut -d' ' -f2); do
+        if echo "$2" | grep -q " $spi "; then fail "$3: a pair with $1 kept its old IKE SPI $spi"; fi
+    done
+    for n in $nodes; do
+        [ "$(mesh_metric "$n" ikemesh_ike_sas)" = 5 ] || fail "$3: $n holds $(mesh_metric "$n" ikemesh_ike_sas) IKE SAs, expected 5"
+    done
+}
+
 # 3. Restart n3: it rejoins, stale SAs are gone, one IKE SA per pair.
 mesh_start n3
-t0=$(now_ms)
-# shellcheck disable=SC2086
-wait_for 30 "n3 rejoins" mesh_check $nodes
-note "n3 rejoined after $(($(now_ms) - t0)) ms"
-sleep 2
-# shellcheck disable=SC2086
-rejoined=$(mesh_check --print $nodes) || fail "mesh not healthy after n3 rejoined: $(cat "$mesh_dir/mesh_check.last")"
-[ "$(others_of n3 "$rejoined")" = "$(others_of n3 "$settled")" ] || fail "pairs without n3 changed SPIs"
-for pair in $(echo "$rejoined" | grep -e '^n3-' -e '-n3 ' | cut -d' ' -f2); do
-    echo "$settled" | grep -q " $pair " && fail "pair with n3 kept its old IKE SPI $pair"
-done
-for n in $nodes; do
-    [ "$(mesh_metric "$n" ikemesh_ike_sas)" = 5 ] || fail "$n holds $(mesh_metric "$n" ikemesh_ike_sas) IKE SAs after n3 rejoined"
-done
-note "n3 rejoined: one IKE SA per pair, new SPIs for its pairs, the others untouched"
+rejoined n3 "$settled" "restart after DPD"
 
 # 4. Fast restart of n1 (the designated initiator of all its pairs): killed and started again at
 # once, it initiates to everyone with INITIAL_CONTACT before its peers' DPD can declare it dead.
-dpd_before=""
-for n in n2 n3 n4 n5 n6; do dpd_before="$dpd_before $(mesh_metric "$n" ikemesh_dpd_failures_total)"; done
+dpd_failures() {
+    local n
+    for n in $nodes; do [ "$n" = "$1" ] || echo "$n=$(mesh_metric "$n" ikemesh_dpd_failures_total)"; done
+}
+dpd_before=$(dpd_failures n1)
 mesh_kill n1
 mesh_start n1
-t0=$(now_ms)
-# shellcheck disable=SC2086
-wait_for 30 "n1 back after a fast restart" mesh_check $nodes
-note "n1 back after $(($(now_ms) - t0)) ms"
-sleep 2
-# shellcheck disable=SC2086
-fast=$(mesh_check --print $nodes) || fail "mesh not healthy after the fast restart: $(cat "$mesh_dir/mesh_check.last")"
-[ "$(others_of n1 "$fast")" = "$(others_of n1 "$rejoined")" ] || fail "pairs without n1 changed SPIs"
-for n in $nodes; do
-    [ "$(mesh_metric "$n" ikemesh_ike_sas)" = 5 ] || fail "$n holds $(mesh_metric "$n" ikemesh_ike_sas) IKE SAs after the fast restart (stale SA not cleared)"
-done
-dpd_after=""
-for n in n2 n3 n4 n5 n6; do dpd_after="$dpd_after $(mesh_metric "$n" ikemesh_dpd_failures_total)"; done
-[ "$dpd_before" = "$dpd_after" ] || fail "DPD fired during the fast restart (failures$dpd_before ->$dpd_after): the stale SAs were not cleared by INITIAL_CONTACT"
+rejoined n1 "$map" "fast restart"
+[ "$dpd_before" = "$(dpd_failures n1)" ] ||
+    fail "DPD fired during the fast restart ($dpd_before -> $(dpd_failures n1)): INITIAL_CONTACT did not clear the stale SAs"
 note "fast restart: INITIAL_CONTACT cleared the stale SAs, one IKE SA per pair"
 
 # 5. Fast restart of n6, the follower of all its pairs: it waits its follower delay (1-3 s)
@@ -156,16 +155,5 @@ note "fast restart: INITIAL_CONTACT cleared the stale SAs, one IKE SA per pair"
 # or DPD gets there first, every pair must end with exactly one IKE SA.
 mesh_kill n6
 mesh_start n6
-t0=$(now_ms)
-# shellcheck disable=SC2086
-wait_for 30 "n6 back after a fast restart" mesh_check $nodes
-note "n6 back after $(($(now_ms) - t0)) ms"
-sleep 2
-# shellcheck disable=SC2086
-follower=$(mesh_check --print $nodes) || fail "mesh not healthy after n6's fast restart: $(cat "$mesh_dir/mesh_check.last")"
-[ "$(others_of n6 "$follower")" = "$(others_of n6 "$fast")" ] || fail "pairs without n6 changed SPIs"
-for n in $nodes; do
-    [ "$(mesh_metric "$n" ikemesh_ike_sas)" = 5 ] || fail "$n holds $(mesh_metric "$n" ikemesh_ike_sas) IKE SAs after n6's fast restart"
-done
-note "fast restart of a follower: one IKE SA per pair"
+rejoined n6 "$map" "fast restart of a follower"
 note "OK"
