@@ -148,6 +148,10 @@ mesh_start n1
 rejoined n1 "$map" "fast restart"
 [ "$dpd_before" = "$(dpd_failures n1)" ] ||
     fail "DPD fired during the fast restart ($dpd_before -> $(dpd_failures n1)): INITIAL_CONTACT did not clear the stale SAs"
+for n in n2 n3 n4 n5 n6; do
+    grep -qE ' n1\[[0-9a-f]{16}:[0-9a-f]{16}\] ike_down: peer restarted \(INITIAL_CONTACT\)$' "$mesh_dir/$n.log" ||
+        fail "$n did not delete its stale SA with n1 on INITIAL_CONTACT"
+done
 note "fast restart: INITIAL_CONTACT cleared the stale SAs, one IKE SA per pair"
 
 # 5. Fast restart of n6, the follower of all its pairs: it waits its follower delay (1-3 s)
