@@ -165,14 +165,26 @@ r_swan=$(measure charon "$swan_pid" 500)
 echo "$r_swan"
 swan_stop "$dir/charon"
 
+# --- the crypto bound, same minute, same core: one X25519 generate + derive (docs/performance.md) --
+bound=""
+if [ -x "$build/tests/bench/bench_crypto" ]; then
+    bound=$(taskset -c "$server_cpu" "$build/tests/bench/bench_crypto" \
+        --benchmark_filter='BM_X25519_KeyExchange$' --benchmark_min_time=1 --benchmark_format=csv \
+        2>/dev/null | awk -F, '/BM_X25519_KeyExchange"?,/ { printf "%.0f", 1e9 / $4 }')
+    echo "crypto bound: $bound X25519 generate+derive per CPU second (BM_X25519_KeyExchange)"
+fi
+
 # --- ratios ---------------------------------------------------------------------------------------
 echo "handshake.sh: load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 awk -v ri="$(field "$r_ikm" rate)" -v rs="$(field "$r_swan" rate)" \
     -v ni="$(field "$r_ikm" ike_sas)" -v ns="$(field "$r_swan" ike_sas)" \
     -v ci="$(field "$r_ikm" cpu_seconds)" -v cs="$(field "$r_swan" cpu_seconds)" \
-    -v mi="$(field "$r_ikm" bytes_per_ike_sa)" -v ms="$(field "$r_swan" bytes_per_ike_sa)" 'BEGIN {
+    -v mi="$(field "$r_ikm" bytes_per_ike_sa)" -v ms="$(field "$r_swan" bytes_per_ike_sa)" \
+    -v bound="$bound" 'BEGIN {
     printf "ikemeshd: %.0f IKE SAs/s wall, %.0f per CPU second, %.0f bytes RSS per IKE SA\n", ri, ni / ci, mi
     printf "charon:   %.0f IKE SAs/s wall, %.0f per CPU second, %.0f bytes RSS per IKE SA\n", rs, ns / cs, ms
     printf "ratio ikemeshd/charon: %.1fx wall rate, %.1fx per CPU second, memory %.2fx\n", ri / rs, (ni / ci) / (ns / cs), mi / ms
+    if (bound > 0)
+        printf "ikemeshd per CPU second / crypto bound: %.0f%%\n", 100 * (ni / ci) / bound
 }'

@@ -280,6 +280,9 @@ established() {
 }
 
 # --- 1. every IKE SA comes up -----------------------------------------------------------------------
+# both daemons listen first (their control sockets appear after the IKE sockets are bound)
+sockets_up() { [ -S "$dir/psk/run/ikemesh.sock" ] && [ -S "$dir/cert/run/ikemesh.sock" ]; }
+wait_for 10 "the daemons did not open their control sockets" sockets_up
 for name in r-psk-gcm r-psk-cbc r-cert-gcm r-cert-cbc; do
     # charon asks for a CHILD SA with the IKE SA; it cannot install it, so "initiate" fails
     swan_initiate "$dir/charon" --child "$name" --ike "$name" >"$dir/init-$name.out" 2>&1 || true
