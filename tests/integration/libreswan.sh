@@ -29,12 +29,12 @@ build=${IKEMESH_BUILD:-build}
 src=${IKEMESH_SOURCE:-$(cd "$(dirname "$0")/../.." && pwd)}
 ikemeshd="$build/daemon/ikemeshd"
 ikectl="$build/daemon/ikectl"
-py=/usr/bin/python3
-[ -x "$py" ] || py=python3
 t_start=$(date +%s)
 
 # shellcheck source=tests/interop/libreswan.sh
 . "$src/tests/interop/libreswan.sh"
+# shellcheck source=tests/integration/lib/ikemesh.sh
+. "$src/tests/integration/lib/ikemesh.sh"
 
 nsi="ikmI-$$"
 nsl="ikmL-$$"
@@ -137,53 +137,35 @@ ls_load "$dir/pluto" "$dir/pluto.conf" "$dir/pluto.secrets" >"$dir/load.out" 2>&
     fail "pluto could not load the conns: $(cat "$dir/load.out")"
 ip netns exec "$nsi" "$ikemeshd" --foreground --config "$dir/ikm" >"$dir/ikm.log" 2>&1 &
 pid=$!
+IKM_PIDS=$pid
 
-# peer NAME: "STATE IKE_COUNT CHILD_COUNT SPI_I CHILD_ERROR" (spaces in CHILD_ERROR become "~")
-peer() {
-    "$ikectl" --socket "$dir/ikm/run/ikemesh.sock" status --json 2>/dev/null | "$py" -c '
-import json, sys
-p = [p for p in json.load(sys.stdin)["peers"] if p["name"] == sys.argv[1]][0]
-sas = p["ike_sas"]
-print(p["state"], len(sas), len(p["child_sas"]), sas[0]["spi_i"] if sas else "-",
-      p["child_error"].replace(" ", "~") or "-")
-' "$1" 2>/dev/null || echo "no-answer 0 0 - -"
-}
+# peer NAME: see ikm_peer
+peer() { ikm_peer "$dir/ikm/run/ikemesh.sock" "$1"; }
 # pluto_ike NAME: how many established IKE SAs pluto holds for conn NAME
 pluto_ike() {
     ls_whack "$dir/pluto" --showstates 2>/dev/null | grep -c "\"$1\":500 STATE_V2_ESTABLISHED_IKE_SA" || true
 }
-wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
-    local limit=$(($1 * 5)) what=$2 i=0
-    shift 2
-    while [ $i -lt $limit ]; do
-        "$@" && return 0
-        kill -0 "$pid" 2>/dev/null || fail "ikemeshd exited"
-        sleep 0.2
-        i=$((i + 1))
-    done
-    fail "$what (not within $((limit / 5)) s)"
-}
 sock_up() { [ -S "$dir/ikm/run/ikemesh.sock" ]; }
-wait_for 10 "ikemeshd did not open its control socket" sock_up
+ikm_wait_for 10 "ikemeshd did not open its control socket" sock_up
 
 # --- 1. pluto initiates -------------------------------------------------------------------------
 LS_WHACK_TIMEOUT=20 ls_initiate "$dir/pluto" ls-r >"$dir/init-ls-r.out" 2>&1 || true
 grep -q "established IKE SA" "$dir/init-ls-r.out" ||
     fail "pluto did not establish its IKE SA with ikemeshd: $(tail -n 5 "$dir/init-ls-r.out")"
 one_ike() { set -- $(peer "$1"); [ "$1" = established ] && [ "$2" = 1 ]; }
-wait_for 10 "ls-r: not established with one IKE SA on ikemeshd ($(peer ls-r))" one_ike ls-r
+ikm_wait_for 10 "ls-r: not established with one IKE SA on ikemeshd ($(peer ls-r))" one_ike ls-r
 # pluto's revival (about 5 s later) replaces its IKE SA; INITIAL_CONTACT clears the old one
 revived() { grep -q "ls-r.*peer restarted (INITIAL_CONTACT)" "$dir/ikm.log" && one_ike ls-r; }
-wait_for 20 "ls-r: pluto's revived IKE SA did not replace the old one on ikemeshd ($(peer ls-r))" revived
+ikm_wait_for 20 "ls-r: pluto's revived IKE SA did not replace the old one on ikemeshd ($(peer ls-r))" revived
 echo "libreswan.sh: pluto -> ikemeshd: IKE SA up, pluto's silent re-creation healed by INITIAL_CONTACT"
 
 # --- 2. ikemeshd initiates -------------------------------------------------------------------------
 child_refused() {
     set -- $(peer ls-i)
-    [ "$1 $2 $3" = "established 1 0" ] && [ "$5" = "peer~answered~TS_UNACCEPTABLE" ] &&
+    [ "$1 $2 $3" = "established 1 0" ] && [ "$7" = "peer~answered~TS_UNACCEPTABLE" ] &&
         [ "$(pluto_ike ls-i)" = 1 ]
 }
-wait_for 20 "ls-i: no IKE SA with the CHILD failure shown ($(peer ls-i); pluto: $(pluto_ike ls-i))" child_refused
+ikm_wait_for 20 "ls-i: no IKE SA with the CHILD failure shown ($(peer ls-i); pluto: $(pluto_ike ls-i))" child_refused
 echo "libreswan.sh: ikemeshd -> pluto: IKE SA up, CHILD SA refused (TS_UNACCEPTABLE), shown"
 
 # --- 3. IKE SA rekeys -------------------------------------------------------------------------------
@@ -194,17 +176,17 @@ rekeyed() { # rekeyed OLD_SPI_I
 set -- $(peer ls-i)
 old=$4
 "$ikectl" --socket "$dir/ikm/run/ikemesh.sock" rekey ls-i --ike >/dev/null || fail "ikectl rekey --ike"
-wait_for 15 "ls-i: IKE rekey by ikemeshd ($(peer ls-i); pluto: $(pluto_ike ls-i))" rekeyed "$old"
+ikm_wait_for 15 "ls-i: IKE rekey by ikemeshd ($(peer ls-i); pluto: $(pluto_ike ls-i))" rekeyed "$old"
 set -- $(peer ls-i)
 old=$4
 LS_WHACK_TIMEOUT=15 ls_rekey "$dir/pluto" ls-i ike >"$dir/rekey.out" 2>&1 || true
-wait_for 15 "ls-i: IKE rekey by pluto ($(peer ls-i); pluto: $(pluto_ike ls-i))" rekeyed "$old"
+ikm_wait_for 15 "ls-i: IKE rekey by pluto ($(peer ls-i); pluto: $(pluto_ike ls-i))" rekeyed "$old"
 echo "libreswan.sh: IKE SA rekeyed by ikemeshd and by pluto"
 
 # The CHILD SA is retried (1 s base, doubling, +-50% jitter), a bounded number of times.
 child_attempts() { grep -c "ls-i.*child_failed: peer answered TS_UNACCEPTABLE" "$dir/ikm.log" || true; }
 retried() { [ "$(child_attempts)" -ge 2 ]; }
-wait_for 10 "ls-i: the CHILD SA was not retried" retried
+ikm_wait_for 10 "ls-i: the CHILD SA was not retried" retried
 window=$(($(date +%s) - t_start))
 attempts=$(child_attempts)
 [ "$attempts" -le 9 ] || fail "ls-i: $attempts CHILD SA attempts in $window s: no back-off"
@@ -213,15 +195,9 @@ echo "libreswan.sh: ls-i: $attempts CHILD SA attempts in $window s"
 # --- 4. delete by ikemeshd ---------------------------------------------------------------------------
 "$ikectl" --socket "$dir/ikm/run/ikemesh.sock" terminate ls-i >/dev/null || fail "ikectl terminate"
 pluto_dropped() { [ "$(pluto_ike ls-i)" = 0 ]; }
-wait_for 10 "ls-i: pluto kept the IKE SA ikemeshd deleted" pluto_dropped
+ikm_wait_for 10 "ls-i: pluto kept the IKE SA ikemeshd deleted" pluto_dropped
 echo "libreswan.sh: delete by ikemeshd honoured"
 
-kill -TERM "$pid"
-i=0
-while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-kill -0 "$pid" 2>/dev/null && fail "ikemeshd did not stop within 10 s of SIGTERM"
-rc=0
-wait "$pid" || rc=$?
+ikm_stop "$pid"
 pid=""
-[ $rc -eq 0 ] || fail "ikemeshd exited $rc after SIGTERM"
 echo "libreswan.sh: OK in $(($(date +%s) - t_start)) s"

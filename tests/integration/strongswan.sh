@@ -40,17 +40,17 @@ build=${IKEMESH_BUILD:-build}
 src=${IKEMESH_SOURCE:-$(cd "$(dirname "$0")/../.." && pwd)}
 ikemeshd="$build/daemon/ikemeshd"
 ikectl="$build/daemon/ikectl"
-py=/usr/bin/python3
-[ -x "$py" ] || py=python3
 t_start=$(date +%s)
 
 # shellcheck source=tests/interop/strongswan.sh
 . "$src/tests/interop/strongswan.sh"
+# shellcheck source=tests/integration/lib/ikemesh.sh
+. "$src/tests/integration/lib/ikemesh.sh"
 
 nsi="ikmI-$$"
 nss="ikmS-$$"
 dir=$(mktemp -d /tmp/ikemesh-swan-XXXXXX)
-pids=""
+IKM_PIDS=""
 
 fail() {
     echo "strongswan.sh: FAIL: $*" >&2
@@ -61,8 +61,8 @@ fail() {
     exit 1
 }
 cleanup() {
-    for p in $pids; do kill "$p" 2>/dev/null || true; done
-    for p in $pids; do wait "$p" 2>/dev/null || true; done
+    for p in $IKM_PIDS; do kill "$p" 2>/dev/null || true; done
+    for p in $IKM_PIDS; do wait "$p" 2>/dev/null || true; done
     swan_stop_all
     ip netns del "$nsi" 2>/dev/null || true
     ip netns del "$nss" 2>/dev/null || true
@@ -234,7 +234,7 @@ swan_load "$dir/charon" "$dir/swan/swanctl.conf" >"$dir/load.out" 2>&1 ||
 grep -q "successfully loaded 10 connections" "$dir/load.out" && ! grep -q "ignored" "$dir/load.out" || fail "charon: $(cat "$dir/load.out")"
 for n in psk cert; do
     ip netns exec "$nsi" "$ikemeshd" --foreground --config "$dir/$n" >"$dir/$n.log" 2>&1 &
-    pids="$pids $!"
+    IKM_PIDS="$IKM_PIDS $!"
 done
 
 ctl() { # ctl NODE ARGS...
@@ -244,34 +244,12 @@ ctl() { # ctl NODE ARGS...
 }
 node_of() { case $1 in *cert*) echo cert ;; *) echo psk ;; esac; }
 
-# peer NAME: "STATE IKE_COUNT CHILD_COUNT SPI_I SPI_R PROPOSAL CHILD_ERROR" as ikemeshd sees it
-# (the first IKE SA's; "-" for what is missing; spaces in CHILD_ERROR become "~")
-peer() {
-    ctl "$(node_of "$1")" status --json 2>/dev/null | "$py" -c '
-import json, sys
-p = [p for p in json.load(sys.stdin)["peers"] if p["name"] == sys.argv[1]][0]
-sas = p["ike_sas"]
-first = sas[0] if sas else {"spi_i": "-", "spi_r": "-", "proposal": "-"}
-print(p["state"], len(sas), len(p["child_sas"]), first["spi_i"], first["spi_r"],
-      first["proposal"] or "-", p["child_error"].replace(" ", "~") or "-")
-' "$1" 2>/dev/null || echo "no-answer 0 0 - - - -"
-}
+# peer NAME: see ikm_peer
+peer() { ikm_peer "$dir/$(node_of "$1")/run/ikemesh.sock" "$1"; }
 # swan_sas NAME: "SPI_I SPI_R" of each ESTABLISHED IKE SA of charon's connection NAME, one a line
 swan_sas() {
     swan_ctl "$dir/charon" --list-sas --ike "$1" 2>/dev/null |
         sed -n "s/^$1: #[0-9]*, ESTABLISHED, IKEv2, \([0-9a-f]*\)_i\*\{0,1\} \([0-9a-f]*\)_r\*\{0,1\}$/\1 \2/p"
-}
-# wait_for SECONDS DESCRIPTION COMMAND...: poll COMMAND every 0.2 s until it succeeds
-wait_for() {
-    local limit=$(($1 * 5)) what=$2 i=0
-    shift 2
-    while [ $i -lt $limit ]; do
-        "$@" && return 0
-        for p in $pids; do kill -0 "$p" 2>/dev/null || fail "an ikemeshd exited"; done
-        sleep 0.2
-        i=$((i + 1))
-    done
-    fail "$what (not within $((limit / 5)) s)"
 }
 # established NAME: one IKE SA on each side, same SPIs
 established() {
@@ -282,7 +260,7 @@ established() {
 # --- 1. every IKE SA comes up -----------------------------------------------------------------------
 # both daemons listen first (their control sockets appear after the IKE sockets are bound)
 sockets_up() { [ -S "$dir/psk/run/ikemesh.sock" ] && [ -S "$dir/cert/run/ikemesh.sock" ]; }
-wait_for 10 "the daemons did not open their control sockets" sockets_up
+ikm_wait_for 10 "the daemons did not open their control sockets" sockets_up
 for name in r-psk-gcm r-psk-cbc r-cert-gcm r-cert-cbc; do
     # charon asks for a CHILD SA with the IKE SA; it cannot install it, so "initiate" fails
     swan_initiate "$dir/charon" --child "$name" --ike "$name" >"$dir/init-$name.out" 2>&1 || true
@@ -290,7 +268,7 @@ done
 swan_initiate "$dir/charon" --ike r-dpd >"$dir/init-r-dpd.out" 2>&1 ||
     fail "charon could not bring up r-dpd: $(tail -n 5 "$dir/init-r-dpd.out")"
 echo "$conns" | while read -r name a who auth alg; do
-    wait_for 30 "$name: no IKE SA with the same SPIs on both sides ($(peer "$name"); charon: $(swan_sas "$name"))" \
+    ikm_wait_for 30 "$name: no IKE SA with the same SPIs on both sides ($(peer "$name"); charon: $(swan_sas "$name"))" \
         established "$name"
     set -- $(peer "$name")
     want=$(ike_of "$alg" | sed 's/sha256-modp/sha256-prfsha256-modp/') # the PRF implied, as printed
@@ -310,7 +288,7 @@ child_failed() {
     [ "$2" = established ] && [ "$3" = 1 ] && [ "$4" = 0 ] && [ "$8" != - ]
 }
 for name in i-psk-gcm i-psk-cbc i-cert-gcm i-cert-cbc r-psk-gcm r-psk-cbc r-cert-gcm r-cert-cbc; do
-    wait_for 10 "$name: no CHILD failure shown while the IKE SA stands ($(peer "$name"))" child_failed "$name"
+    ikm_wait_for 10 "$name: no CHILD failure shown while the IKE SA stands ($(peer "$name"))" child_failed "$name"
 done
 set -- $(peer i-psk-gcm)
 reason_i=$(echo "$7" | tr "~" " ")
@@ -338,7 +316,7 @@ for name in i-psk-cbc r-psk-cbc i-cert-gcm r-cert-gcm; do
         *-psk-cbc) ctl "$(node_of "$name")" rekey "$name" --ike >/dev/null || fail "ikectl rekey $name --ike" ;;
         *) swan_rekey "$dir/charon" --ike "$name" >/dev/null 2>&1 || fail "swanctl --rekey --ike $name" ;;
     esac
-    wait_for 15 "$name: IKE rekey did not leave exactly one new IKE SA on both sides ($(peer "$name"); charon: $(swan_sas "$name"))" \
+    ikm_wait_for 15 "$name: IKE rekey did not leave exactly one new IKE SA on both sides ($(peer "$name"); charon: $(swan_sas "$name"))" \
         rekeyed "$name" "$old"
 done
 echo "strongswan.sh: IKE SAs rekeyed by ikemeshd (i-psk-cbc, r-psk-cbc) and by charon (i-cert-gcm, r-cert-gcm)"
@@ -352,14 +330,14 @@ gone_both() {
 set -- $(peer i-cert-cbc)
 old=$4
 ctl cert terminate i-cert-cbc >/dev/null || fail "ikectl terminate i-cert-cbc"
-wait_for 10 "i-cert-cbc: charon kept the IKE SA ikemeshd deleted" gone_both i-cert-cbc "$old"
+ikm_wait_for 10 "i-cert-cbc: charon kept the IKE SA ikemeshd deleted" gone_both i-cert-cbc "$old"
 set -- $(peer r-cert-cbc)
 old=$4
 ctl cert terminate r-cert-cbc >/dev/null || fail "ikectl terminate r-cert-cbc"
-wait_for 10 "r-cert-cbc: charon kept the IKE SA ikemeshd deleted" gone_both r-cert-cbc "$old"
+ikm_wait_for 10 "r-cert-cbc: charon kept the IKE SA ikemeshd deleted" gone_both r-cert-cbc "$old"
 swan_terminate "$dir/charon" --ike r-psk-gcm >/dev/null 2>&1 || fail "swanctl --terminate r-psk-gcm"
 ikm_down() { set -- $(peer "$1"); [ "$2" = 0 ]; }
-wait_for 10 "r-psk-gcm: ikemeshd kept the IKE SA charon deleted ($(peer r-psk-gcm))" ikm_down r-psk-gcm
+ikm_wait_for 10 "r-psk-gcm: ikemeshd kept the IKE SA charon deleted ($(peer r-psk-gcm))" ikm_down r-psk-gcm
 grep -q "<i-cert-cbc|[0-9]*> received DELETE for IKE_SA" "$dir/charon/charon.log" ||
     fail "charon did not log ikemeshd's IKE delete"
 echo "strongswan.sh: deletes by ikemeshd (i-cert-cbc, r-cert-cbc) and by charon (r-psk-gcm) honoured"
@@ -370,7 +348,7 @@ dpd_seen() {
     [ "$(grep -c "<i-dpd|[0-9]*> parsed INFORMATIONAL request [0-9]* \[ \]" "$dir/charon/charon.log")" -ge 3 ] &&
         [ "$(grep -c "<r-dpd|[0-9]*> parsed INFORMATIONAL response [0-9]* \[ \]" "$dir/charon/charon.log")" -ge 3 ]
 }
-wait_for 20 "fewer than 3 liveness checks answered each way (i-dpd requests: $(grep -c '<i-dpd|.*parsed INFORMATIONAL request' "$dir/charon/charon.log"); r-dpd answers: $(grep -c '<r-dpd|.*parsed INFORMATIONAL response' "$dir/charon/charon.log"))" \
+ikm_wait_for 20 "fewer than 3 liveness checks answered each way (i-dpd requests: $(grep -c '<i-dpd|.*parsed INFORMATIONAL request' "$dir/charon/charon.log"); r-dpd answers: $(grep -c '<r-dpd|.*parsed INFORMATIONAL response' "$dir/charon/charon.log"))" \
     dpd_seen
 for name in i-dpd r-dpd; do
     established "$name" || fail "$name: the IKE SA did not survive the liveness checks ($(peer "$name"))"
@@ -396,14 +374,6 @@ for n in psk cert; do ctl "$n" version >/dev/null || fail "ikemeshd $n no longer
 rc=0
 ctl cert status >/dev/null || rc=$?
 [ $rc -eq 4 ] || fail "ikectl status exit $rc with i-cert-cbc terminated, expected 4"
-for p in $pids; do kill -TERM "$p"; done
-for p in $pids; do
-    i=0
-    while kill -0 "$p" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-    kill -0 "$p" 2>/dev/null && fail "an ikemeshd did not stop within 10 s of SIGTERM"
-    rc=0
-    wait "$p" || rc=$?
-    [ $rc -eq 0 ] || fail "an ikemeshd exited $rc after SIGTERM"
-done
-pids=""
+for p in $IKM_PIDS; do ikm_stop "$p"; done
+IKM_PIDS=""
 echo "strongswan.sh: OK in $(($(date +%s) - t_start)) s"
