@@ -12,9 +12,9 @@
 #   ikm_mesh NODE...                ikm_node for each, and ikm_peer for every other one
 #   ikm_start NODE                  start ikemeshd in NODE's namespace, wait until ikectl answers
 #   ikm_ctl NODE ARGS...            ikectl against NODE's daemon (any namespace: it is a socket)
-#   ikm_sas NODE pairs N | spis PEER | packets PEER | kernel   see tests/e2e/lib/bin/ikm-sas
+#   ikm_sas NODE pairs N | spis [PEER] | packets [PEER] | kernel   see tests/e2e/lib/bin/ikm-sas
 #   ikm_wait_pairs SECS NODE N      eventually NODE has N peers, one IKE and one CHILD SA each,
-#                                   and the kernel holds exactly those ESP states
+#                                   and the kernel holds exactly those ESP states (its own)
 # Settings: IKM_KERNEL (default xfrm), IKM_LOG_LEVEL (default debug), IKM_IKE, IKM_ESP,
 # IKM_BYPASS (the inside of the bypass list, default '"tcp/22", "icmp"');
 # IKM_PKI=DIR: authenticate with certificates DIR/NODE.pem, DIR/NODE.key (mode 0600) and the CA
