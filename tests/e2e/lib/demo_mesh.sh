@@ -68,6 +68,7 @@ heading "ping and a UDP exchange across ESP"
 expect node1 "3 received" ping -c 3 -i 0.3 -W 2 10.0.0.2
 printf '%s\n' "$E2E_OUT" | grep -E "bytes from|packets transmitted" | show_block
 daemon node3 echo e2e-probe serve udp 5001 --timeout 60
+eventually 20 - "serving udp 5001" cat "$E2E_LOG/echo.log"
 expect node2 "udp ok 5/5" e2e-probe send udp 10.0.0.3 5001 --count 5 --timeout 20 \
     --message "hello-from-node2"
 show "    node2 -> node3: $E2E_OUT"

@@ -69,6 +69,11 @@ note "UDP and TCP between every pair, as ESP"
 for n in a b c; do
     daemon "$n" "echo-$n" e2e-probe serve both 5001 --timeout 60
 done
+# Listening first: a datagram to a closed port draws an ICMP port unreachable, which the `icmp`
+# bypass lets out in clear, quoting the start of the datagram it answers (our marker).
+for n in a b c; do
+    eventually 20 - "serving both 5001" cat "$E2E_LOG/echo-$n.log"
+done
 before=$(esp_counter a "0x$AB_OUT" packets)
 for pair in a:b a:c b:c c:a; do
     x=${pair%:*} y=${pair#*:}
