@@ -1,5 +1,6 @@
 #include "kernel/kernel.hpp"
 
+#include <array>
 #include <cstdio>
 #include <type_traits>
 
@@ -102,11 +103,47 @@ Selector Selector::any(IpAddress::Family family, uint8_t protocol, uint16_t src_
     return Selector{zero_address(family), zero_address(family), 0, 0, protocol, src_port, dst_port};
 }
 
+namespace {
+
+uint16_t effective_mask(uint16_t port, uint16_t mask) {
+    return mask != 0 ? mask : port != 0 ? 0xffff : 0;
+}
+
+// "[22]", "[0/0xffff]" for an exact 0, "" for any port.
+std::string port_label(uint16_t port, uint16_t mask) {
+    const uint16_t m = effective_mask(port, mask);
+    if (m == 0) return "";
+    std::string s = "[" + std::to_string(port);
+    if (m != 0xffff || port == 0) {
+        char hex[8];
+        std::snprintf(hex, sizeof hex, "0x%04x", m);
+        s += std::string("/") + hex;
+    }
+    return s + "]";
+}
+
+}  // namespace
+
+uint16_t Selector::effective_src_mask() const {
+    return effective_mask(src_port, src_port_mask);
+}
+
+uint16_t Selector::effective_dst_mask() const {
+    return effective_mask(dst_port, dst_port_mask);
+}
+
+bool Selector::operator==(const Selector& o) const {
+    return src == o.src && dst == o.dst && src_prefix == o.src_prefix &&
+           dst_prefix == o.dst_prefix && protocol == o.protocol && src_port == o.src_port &&
+           dst_port == o.dst_port && effective_src_mask() == o.effective_src_mask() &&
+           effective_dst_mask() == o.effective_dst_mask();
+}
+
 std::string Selector::to_string() const {
     std::string s = src.to_string() + "/" + std::to_string(src_prefix);
-    if (src_port != 0) s += "[" + std::to_string(src_port) + "]";
+    s += port_label(src_port, src_port_mask);
     s += " -> " + dst.to_string() + "/" + std::to_string(dst_prefix);
-    if (dst_port != 0) s += "[" + std::to_string(dst_port) + "]";
+    s += port_label(dst_port, dst_port_mask);
     if (protocol != kProtoAny) s += " " + protocol_name(protocol);
     return s;
 }
@@ -164,6 +201,7 @@ std::vector<PolicyParams> bypass_policies(IpAddress::Family family, uint8_t prot
         out.push_back(p);
     };
     const bool icmp = protocol == kProtoIcmp || protocol == kProtoIcmpv6;
+    if (icmp && port == 0) return icmp_bypass_policies(family, protocol, priority);
     if (port == 0 || icmp) {
         // Whole protocol, or one ICMP type (XFRM keeps the type in the source port field).
         add(Direction::out, port, 0);
@@ -175,6 +213,36 @@ std::vector<PolicyParams> bypass_policies(IpAddress::Family family, uint8_t prot
     add(Direction::in, port, 0);
     add(Direction::in, 0, port);
     add(Direction::out, port, 0);
+    return out;
+}
+
+std::vector<PolicyParams> icmp_bypass_policies(IpAddress::Family family, uint8_t protocol,
+                                               uint32_t priority) {
+    struct Types {
+        uint8_t echo_request, echo_reply;
+        std::array<uint8_t, 4> errors;  // inbound only; a 0 past the first is unused
+        size_t error_count;
+    };
+    // RFC 792 / RFC 1122 3.2.2 for ICMP, RFC 4443 for ICMPv6.
+    static constexpr Types kIcmp{8, 0, {3, 11, 12, 0}, 3};
+    static constexpr Types kIcmpv6{128, 129, {1, 2, 3, 4}, 4};
+    const Types& t = protocol == kProtoIcmpv6 ? kIcmpv6 : kIcmp;
+    std::vector<PolicyParams> out;
+    auto add = [&](Direction dir, uint8_t type) {
+        PolicyParams p;
+        p.id = {Selector::any(family, protocol, type, 0), dir};
+        // Exact type, even 0 (echo reply), any code.
+        p.id.selector.src_port_mask = 0xffff;
+        p.action = PolicyAction::allow;
+        p.priority = priority;
+        out.push_back(p);
+    };
+    for (Direction dir : {Direction::out, Direction::in}) {
+        add(dir, t.echo_request);
+        add(dir, t.echo_reply);
+    }
+    for (size_t i = 0; i < t.error_count; ++i)
+        add(Direction::in, t.errors[i]);
     return out;
 }
 

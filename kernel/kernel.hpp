@@ -75,6 +75,12 @@ struct Selector {
     uint8_t protocol = kProtoAny;
     uint16_t src_port = 0;
     uint16_t dst_port = 0;
+    // 0 (the usual case): derived, the port alone if it is set, any port if it is 0. Otherwise
+    // the bits of the port that must match. For ICMP, where XFRM keeps the type in the source
+    // port and the code in the destination port, {src_port 0, src_port_mask 0xffff} is echo reply
+    // (type 0) and not every type.
+    uint16_t src_port_mask = 0;
+    uint16_t dst_port_mask = 0;
 
     // src/32 -> dst/32 (or /128), optionally narrowed to a protocol and ports.
     static Selector host_to_host(const IpAddress& src, const IpAddress& dst,
@@ -85,8 +91,11 @@ struct Selector {
                         uint16_t src_port = 0, uint16_t dst_port = 0);
 
     IpAddress::Family family() const { return src.family(); }
+    uint16_t effective_src_mask() const;  // what the kernel is given: 0 (any) .. 0xffff (exact)
+    uint16_t effective_dst_mask() const;
     std::string to_string() const;  // "10.0.0.1/32[tcp/22] -> 10.0.0.2/32"
-    bool operator==(const Selector&) const = default;
+    // Masks compare as the kernel sees them: {port 8, mask 0} == {port 8, mask 0xffff}.
+    bool operator==(const Selector& o) const;
 };
 
 // Limits for one side (soft or hard) of an SA's lifetime; 0 means no limit.
@@ -167,9 +176,18 @@ std::vector<PolicyParams> transport_policies(const IpAddress& local, const IpAdd
                                              ReqId reqid, uint32_t priority = kPriorityIpsec);
 // The allow policies that let `protocol`/`port` (port 0 = any) pass in the clear in both
 // directions, as client and as server (`bypass = ["tcp/22"]`: out and in, with 22 as either the
-// source or the destination port).
+// source or the destination port). For ICMP and ICMPv6 `port` is one type, allowed both ways;
+// the whole of ICMP (port 0) is narrower, see icmp_bypass_policies.
 std::vector<PolicyParams> bypass_policies(IpAddress::Family family, uint8_t protocol, uint16_t port,
                                           uint32_t priority = kPriorityBypass);
+// `bypass = ["icmp"]` (or "ipv6-icmp"): ping both ways, and inbound the errors routers send,
+// but nothing else out. Out: echo request and reply only (ICMP 8/0, ICMPv6 128/129). In: those
+// plus destination unreachable (incl. fragmentation needed), time exceeded and parameter
+// problem (ICMP 3/11/12; ICMPv6 1-4, 2 being packet too big). An error this host generates for
+// a packet it received through ESP (port unreachable quoting the decrypted datagram...) thus
+// matches no allow policy and follows the host-to-host ESP policy instead of leaking in clear.
+std::vector<PolicyParams> icmp_bypass_policies(IpAddress::Family family, uint8_t protocol,
+                                               uint32_t priority = kPriorityBypass);
 // What every node needs in the clear whatever the config says: for IPv6, neighbour discovery
 // (ICMPv6 types 133-137), which host-to-host policies would otherwise swallow. Empty for IPv4
 // (ARP is not IP).

@@ -122,9 +122,9 @@ xfrm_selector to_xfrm(const Selector& s, OwnerTag owner) {
     x.daddr = to_xfrm(s.dst);
     x.saddr = to_xfrm(s.src);
     x.dport = htons(s.dst_port);
-    x.dport_mask = s.dst_port != 0 ? 0xffff : 0;
+    x.dport_mask = htons(s.effective_dst_mask());
     x.sport = htons(s.src_port);
-    x.sport_mask = s.src_port != 0 ? 0xffff : 0;
+    x.sport_mask = htons(s.effective_src_mask());
     x.family = af_of(s.src);
     x.prefixlen_d = s.dst_prefix;
     x.prefixlen_s = s.src_prefix;
@@ -447,8 +447,13 @@ Selector from_xfrm(const xfrm_selector& s) {
     out.src_prefix = s.prefixlen_s;
     out.dst_prefix = s.prefixlen_d;
     out.protocol = s.proto;
-    out.src_port = s.sport_mask != 0 ? ntohs(s.sport) : 0;
-    out.dst_port = s.dport_mask != 0 ? ntohs(s.dport) : 0;
+    // Masks as given, ports under them; a mask that the port alone implies stays implicit, so a
+    // policy reads back equal to the one added (deleting it needs the exact selector).
+    const uint16_t smask = ntohs(s.sport_mask), dmask = ntohs(s.dport_mask);
+    out.src_port = ntohs(s.sport) & smask;
+    out.dst_port = ntohs(s.dport) & dmask;
+    if (smask != out.effective_src_mask()) out.src_port_mask = smask;
+    if (dmask != out.effective_dst_mask()) out.dst_port_mask = dmask;
     return out;
 }
 

@@ -2,7 +2,9 @@
 // policy helpers the engine uses, descriptions for logs.
 #include "kernel/kernel.hpp"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <set>
 
 #include "kernel/esp_algorithms.hpp"
 #include "layout.hpp"
@@ -156,16 +158,73 @@ TEST_CASE("bypass_policies covers client and server side, above the ipsec polici
     CHECK(in_dport == 1);
     CHECK(in_sport == 1);
 
-    auto icmp = bypass_policies(IpAddress::Family::v4, kProtoIcmp, 0);
-    REQUIRE(icmp.size() == 2);
-    CHECK(icmp[0].id.selector.src_port == 0);
-    CHECK(icmp[0].id.dir != icmp[1].id.dir);
+    // One ICMP type given explicitly (ikemesh-kernel-tool add-bypass): that type, both ways.
+    auto unreach = bypass_policies(IpAddress::Family::v4, kProtoIcmp, 3);
+    REQUIRE(unreach.size() == 2);
+    CHECK(unreach[0].id.selector.src_port == 3);
+    CHECK(unreach[0].id.dir != unreach[1].id.dir);
 
     CHECK(essential_bypass_policies(IpAddress::Family::v4).empty());
     auto nd = essential_bypass_policies(IpAddress::Family::v6);
     CHECK(nd.size() == 10);  // 5 ICMPv6 types, in and out
     CHECK(nd[0].id.selector.protocol == kProtoIcmpv6);
     CHECK(nd[0].id.selector.src_port == 133);  // router solicitation (type in the sport field)
+}
+
+namespace {
+
+// The ICMP types (0-255) that some allow policy in `dir` lets pass, matching as XFRM does: the
+// type sits in the source port, compared under the source port mask.
+std::set<int> allowed_types(const std::vector<PolicyParams>& policies, Direction dir) {
+    std::set<int> out;
+    for (int type = 0; type <= 255; ++type) {
+        for (const auto& p : policies) {
+            const auto& s = p.id.selector;
+            if (p.id.dir == dir && p.action == PolicyAction::allow &&
+                ((type ^ s.src_port) & s.effective_src_mask()) == 0 &&
+                s.effective_dst_mask() == 0) {
+                out.insert(type);
+            }
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("the icmp bypass class: echo both ways, router errors in, no error of ours out") {
+    auto v4 = bypass_policies(IpAddress::Family::v4, kProtoIcmp, 0);
+    CHECK(v4 == icmp_bypass_policies(IpAddress::Family::v4, kProtoIcmp));
+    for (const auto& p : v4) {
+        CHECK(p.priority == kPriorityBypass);
+        CHECK(p.id.selector.protocol == kProtoIcmp);
+        CHECK(p.id.selector.src.is_v4());
+    }
+    // Port unreachable (3), time exceeded (11)... generated here for a packet that came in
+    // through ESP quote it: they must not match an outbound allow policy.
+    CHECK(allowed_types(v4, Direction::out) == std::set<int>{0, 8});
+    CHECK(allowed_types(v4, Direction::in) == std::set<int>{0, 3, 8, 11, 12});
+
+    auto v6 = bypass_policies(IpAddress::Family::v6, kProtoIcmpv6, 0);
+    for (const auto& p : v6) {
+        CHECK(p.id.selector.protocol == kProtoIcmpv6);
+        CHECK(p.id.selector.src.is_v6());
+    }
+    CHECK(allowed_types(v6, Direction::out) == std::set<int>{128, 129});
+    CHECK(allowed_types(v6, Direction::in) == std::set<int>{1, 2, 3, 4, 128, 129});
+
+    // Echo reply is type 0: an exact 0, not "any type", and it says so.
+    auto reply = std::find_if(v4.begin(), v4.end(), [](const PolicyParams& p) {
+        return p.id.dir == Direction::out && p.id.selector.src_port == 0;
+    });
+    REQUIRE(reply != v4.end());
+    CHECK(reply->id.selector.effective_src_mask() == 0xffff);
+    CHECK(reply->id.selector.to_string() == "0.0.0.0/0[0/0xffff] -> 0.0.0.0/0 icmp");
+
+    // With neighbour discovery (essential), an IPv6 peer's ICMPv6 out is still only ND + echo.
+    auto all6 = essential_bypass_policies(IpAddress::Family::v6);
+    all6.insert(all6.end(), v6.begin(), v6.end());
+    CHECK(allowed_types(all6, Direction::out) == std::set<int>{128, 129, 133, 134, 135, 136, 137});
 }
 
 TEST_CASE("descriptions of ops and events read as log lines") {

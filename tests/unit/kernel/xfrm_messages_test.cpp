@@ -3,8 +3,12 @@
 // xfrm_user_tmpl 64), parsers round-tripping the builders, and malformed input.
 #include "kernel/xfrm_messages.hpp"
 
+#include <arpa/inet.h>
+#include <linux/xfrm.h>
+
 #include <catch2/catch.hpp>
 #include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 
@@ -359,6 +363,32 @@ TEST_CASE("parsing built policies and deletes gives back their parameters") {
         CHECK(std::get<PolicyMessage>(m).policy.action == PolicyAction::allow);
         CHECK(std::get<PolicyMessage>(m).policy.selector == p.id.selector);
     }
+    // ICMP bypass: exact types under a full mask, type 0 (echo reply) included, read back equal
+    // (deleting a policy needs the very selector it was added with).
+    int exact_zero = 0;
+    for (const auto& p : bypass_policies(IpAddress::Family::v4, kProtoIcmp, 0)) {
+        Bytes out;
+        REQUIRE(build_policy(out, p, false, {1, 2}, kTag));
+        xfrm_userpolicy_info info{};
+        REQUIRE(out.size() >= 16 + sizeof info);
+        std::memcpy(&info, out.data() + 16, sizeof info);
+        CHECK(info.sel.proto == kProtoIcmp);
+        CHECK(info.sel.sport == htons(p.id.selector.src_port));
+        CHECK(info.sel.sport_mask == 0xffff);
+        CHECK(info.sel.dport_mask == 0);  // any code
+        if (info.sel.sport == 0) ++exact_zero;
+        CHECK(std::get<PolicyMessage>(parse_one(out)).policy.selector == p.id.selector);
+    }
+    CHECK(exact_zero == 2);  // echo reply, out and in
+    Selector partial = Selector::any(IpAddress::Family::v4, kProtoIcmp, 0);
+    partial.src_port_mask = 0xfff7;  // types 0 and 8 in one selector
+    PolicyParams masked = out_policy();
+    masked.id.selector = partial;
+    masked.action = PolicyAction::allow;
+    Bytes mout;
+    REQUIRE(build_policy(mout, masked, false, {1, 2}, kTag));
+    CHECK(std::get<PolicyMessage>(parse_one(mout)).policy.selector == partial);
+
     PolicyParams block = out_policy();
     block.action = PolicyAction::block;
     Bytes out;
