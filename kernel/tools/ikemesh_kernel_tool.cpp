@@ -13,7 +13,8 @@
 //     delete-sa DST SPI
 //     query DST SPI                         "bytes N packets N add_time T first_use T last_use T"
 //     add-policies LOCAL PEER REQID         transport out + in, ipsec with ESP template
-//     add-bypass v4|v6 PROTO PORT           allow policies (PROTO number, PORT 0 = any)
+//     add-bypass v4|v6 PROTO PORT           allow policies (PROTO number, PORT 0 = any;
+//                                           ICMP: PORT = one type, 0 = the `icmp` class)
 //     monitor SECONDS                       prints kernel events for that long
 // Exit status: 0 ok, 1 the kernel refused (message on stderr), 2 usage.
 #include <poll.h>

@@ -15,8 +15,10 @@
 # SA and one CHILD SA per peer, the kernel's ESP states are exactly the SPIs ikectl shows, both
 # ends of each pair agree on the SPIs, UDP and TCP pass between every pair and are counted by
 # the kernel (ip -s xfrm state) and by ikectl, the wire carries ESP and never the payload, and
-# the `bypass` classes (tcp/22, icmp) pass in the clear. Then a two-node check: stopping c
-# leaves a and b with their pair untouched.
+# the `bypass` classes (tcp/22, icmp) pass in the clear, while the port unreachable answering a
+# datagram that came through ESP goes back through ESP, never in clear with the datagram quoted.
+# Then a two-node check: stopping c leaves a and b with their pair untouched, and ping to c (IKE
+# down) still passes.
 
 requires esp
 requires cmd:tcpdump
@@ -33,6 +35,13 @@ link c sw 10.0.0.3/24
 
 MARK=ikemesh-mesh-plaintext-marker
 CLEAR=ikemesh-bypass-cleartext-marker
+CLOSED=ikemesh-closed-port-marker
+
+# icmp_out_unreach NAME: ICMP destination unreachables NAME's kernel has sent (/proc/net/snmp).
+icmp_out_unreach() {
+    in_ns "$1" awk '/^Icmp:/ { if (!c) { for (i = 1; i <= NF; i++) if ($i == "OutDestUnreachs") c = i }
+        else { print $c; exit } }' /proc/net/snmp
+}
 
 daemon sw tcpdump tcpdump -Z root -U -n -i br0 -c 5000 -w "$E2E_LOG/wire.pcap" ip
 eventually 20 - "listening on" cat "$E2E_LOG/tcpdump.log"
@@ -69,8 +78,7 @@ note "UDP and TCP between every pair, as ESP"
 for n in a b c; do
     daemon "$n" "echo-$n" e2e-probe serve both 5001 --timeout 60
 done
-# Listening first: a datagram to a closed port draws an ICMP port unreachable, which the `icmp`
-# bypass lets out in clear, quoting the start of the datagram it answers (our marker).
+# Listening first, so that no datagram of the marker meets a closed port (tested below).
 for n in a b c; do
     eventually 20 - "serving both 5001" cat "$E2E_LOG/echo-$n.log"
 done
@@ -91,11 +99,23 @@ for x in a b c; do
 done
 at_least "ESP packets counted by c's states" "$(esp_packets c)" 40
 
+note "a datagram through ESP to a closed port: the port unreachable goes back through ESP too"
+# The error quotes the start of the decrypted datagram; the `icmp` bypass must not let it out
+# in clear (only echo goes out in clear; errors are allowed in, from routers).
+unreach_before=$(icmp_out_unreach b)
+in_before=$(esp_counter a "0x$AB_IN" packets)
+expect a "stream sent 3" e2e-probe stream "$(ip4 b)" 5009 --count 3 --interval 0.2 --oneway \
+    --message "$CLOSED"
+at_least "port unreachables b sent (/proc/net/snmp)" "$(icmp_out_unreach b)" $((unreach_before + 1))
+at_least "packets in on a's SA from b (the errors, as ESP)" "$(esp_counter a "0x$AB_IN" packets)" \
+    $((in_before + 1))
+
 note "bypass: tcp/22 and icmp pass in the clear"
 daemon b ssh e2e-probe serve tcp 22 --timeout 30
 expect a "tcp ok 3/3" e2e-probe send tcp "$(ip4 b)" 22 --count 3 --message "$CLEAR"
 expect c "3 received" ping -c 3 -i 0.2 -W 2 "$(ip4 a)"
 expect a "dir out priority 1000" ip xfrm policy
+expect a "proto icmp type 0 " ip xfrm policy  # echo reply: an exact type 0, not any type
 
 note "the wire: ESP with our SPIs, bypassed traffic in clear, never the ESP payload"
 stop ssh
@@ -108,7 +128,9 @@ expect - "\\.500: isakmp: parent_sa ikev2_init" cat "$E2E_LOG/wire.txt"
 expect - "10\\.0\\.0\\.1\\.[0-9]+ > 10\\.0\\.0\\.2\\.22: Flags \\[S\\]" cat "$E2E_LOG/wire.txt"
 expect - "10\\.0\\.0\\.3 > 10\\.0\\.0\\.1: ICMP echo request" cat "$E2E_LOG/wire.txt"
 expect_not - "\\.5001[: ]" cat "$E2E_LOG/wire.txt"
+expect_not - "udp port 5009|\\.5009[: ]" cat "$E2E_LOG/wire.txt"
 fails - grep -qa "$MARK" "$E2E_LOG/wire.pcap"
+fails - grep -qa "$CLOSED" "$E2E_LOG/wire.pcap"
 on - grep -qa "$CLEAR" "$E2E_LOG/wire.pcap"
 
 note "two nodes: c stops; a and b keep their pair as it was"
@@ -119,3 +141,5 @@ expect - "^ike [0-9a-f]+ [0-9a-f]+ child $AB_IN $AB_OUT\$" ikm_sas a spis b
 ikm_wait_pairs 10 b 1
 expect - "kernel 0\$" ikm_sas c kernel
 expect a "udp ok 3/3 tcp ok 3/3" e2e-probe send both "$(ip4 b)" 5001 --count 3 --timeout 20
+note "IKE down between a and c: ping still passes, in the clear (icmp bypass)"
+expect a "2 received" ping -c 2 -i 0.2 -W 2 "$(ip4 c)"
