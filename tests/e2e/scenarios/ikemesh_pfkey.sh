@@ -33,14 +33,17 @@ link b sw 10.0.0.2/24
 expect a "1 received" ping -c 1 -W 2 "$(ip4 b)"
 
 CONF=$E2E_LOG/conf
+# Control sockets live on tmpfs: the out dir is 9p, which cannot hold a unix socket.
+RUN=$(mktemp -d /tmp/ikemesh-pfkey-XXXXXX)
+at_exit rm -rf "$RUN"
 PSK="0s$(head -c 32 /dev/urandom | base64)"
 
 # node NAME ADDRESS PEER PEER_ADDRESS
 node() {
-    mkdir -p "$CONF/$1/peers.d" "$CONF/$1/run"
+    mkdir -p "$CONF/$1/peers.d" "$RUN/$1"
     cat >"$CONF/$1/ikemesh.conf" <<CONF
 [daemon]
-control_socket = "$CONF/$1/run/ikemesh.sock"
+control_socket = "$RUN/$1/ikemesh.sock"
 kernel = "pfkey"
 listen = ["$2"]
 log_level = "debug"
@@ -66,7 +69,7 @@ expect - "" "$IKEMESHD" --check --config "$CONF/a"
 
 # What `ikectl status --json` says of the one peer: "SPI_IN SPI_OUT" once established.
 child_spis() {
-    "$IKECTL" --socket "$CONF/$1/run/ikemesh.sock" status --json 2>/dev/null | python3 -c '
+    "$IKECTL" --socket "$RUN/$1/ikemesh.sock" status --json 2>/dev/null | python3 -c '
 import json, sys
 p = json.load(sys.stdin)["peers"][0]
 if p["state"] == "established" and len(p["ike_sas"]) == 1 and len(p["child_sas"]) == 1:
