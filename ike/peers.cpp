@@ -481,7 +481,10 @@ void Engine::Impl::resync_kernel(TimePoint now) {
 // --- status ------------------------------------------------------------------------------------
 
 std::string Engine::Impl::peer_state(const Peer& peer) const {
-    bool connecting = peer.start_at != kNever;
+    // A pending start counts as connecting only before the first failure (the follower delay,
+    // or coming back after a polite Delete). A re-attempt waiting out its back-off after a
+    // failure is down: nothing is in progress, and `ikectl status` must say so (exit code 4).
+    bool connecting = peer.start_at != kNever && peer.failures == 0;
     for (uint64_t id : peer.sas) {
         auto it = sas.find(id);
         if (it == sas.end()) continue;

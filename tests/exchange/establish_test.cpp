@@ -92,12 +92,32 @@ TEST_CASE("no proposal chosen: the initiator reports it and backs off") {
     auto pa = p.a.peer(p.net.now, "b");
     CHECK(pa.ike_sas.empty());
     CHECK(pa.last_error.find("NO_PROPOSAL_CHOSEN") != std::string::npos);
-    CHECK(pa.state == "connecting");  // a re-attempt is scheduled with back-off
+    CHECK(pa.state == "down");  // a re-attempt is scheduled with back-off, none is in progress
     size_t attempts = count(p.net, wire::ExchangeType::ike_sa_init, false);
     p.net.run_for(5min);
     size_t later = count(p.net, wire::ExchangeType::ike_sa_init, false);
     CHECK(later > attempts);
     CHECK(later < 12);  // exponential back-off, not a tight loop
+}
+
+TEST_CASE("an always-peer that never answers is down between attempts, connecting during one") {
+    // docs/ikectl.md: `connecting` means an exchange is in progress; `ikectl status` exits 4 when
+    // an always-peer is down. A peer waiting out its re-initiation back-off after a failure used
+    // to show `connecting` for ever, so the health check never fired for an unreachable peer.
+    Pair p;
+    p.net.drop = [](const Datagram&) { return true; };  // b never hears anything
+    p.net.start_all();
+    p.net.run_for(1s);
+    CHECK(p.a.peer(p.net.now, "b").state == "connecting");  // IKE_SA_INIT being retransmitted
+    REQUIRE(
+        p.net.run_until([&] { return !p.a.engine->counters().handshakes_failed.empty(); }, 5min));
+    auto pa = p.a.peer(p.net.now, "b");
+    CHECK(pa.ike_sas.empty());
+    CHECK(pa.state == "down");
+    CHECK(!pa.last_error.empty());
+    // The re-attempt comes (back-off), and while it runs the peer is connecting again.
+    REQUIRE(p.net.run_until([&] { return !p.a.peer(p.net.now, "b").ike_sas.empty(); }, 5min));
+    CHECK(p.a.peer(p.net.now, "b").state == "connecting");
 }
 
 TEST_CASE("the responder refuses an identity it does not know") {
