@@ -6,8 +6,9 @@
 // receives the kernel's own events (ACQUIRE, EXPIRE, deletions by someone else, lost events)
 // through event_fd()/read_events() in the daemon's event loop. Implementations: XFRM netlink
 // (kernel/xfrm_kernel.hpp, the default), PF_KEY v2 (kernel/pfkey_kernel.hpp, with the limits
-// kernel/README.md lists) and an in-memory fake for tests (kernel/fake_kernel.hpp). This header knows nothing of netlink,
-// PF_KEY or sockets beyond plain file descriptors: no kernel header is included here.
+// kernel/README.md lists) and an in-memory fake for tests (kernel/fake_kernel.hpp). This header
+// knows nothing of netlink, PF_KEY or sockets beyond plain file descriptors: no kernel header is
+// included here.
 //
 // Ownership: a backend marks everything it installs (see OwnerTag) so that list_owned() finds
 // this daemon's entries, including a previous run's leftovers, and never anyone else's. Nothing
