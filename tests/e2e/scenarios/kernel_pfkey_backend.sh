@@ -9,15 +9,17 @@
 #   +-------------+                                     +-------------+
 #
 # kernel_xfrm_backend.sh through kernel/pfkey_kernel (`ikemesh-kernel-tool --kernel pfkey`), on
-# the guest kernel's af_key: the inbound SA on each side by alloc-spi (SADB_GETSPI, larval SA)
+# the guest kernel's af_key, over IPv6 (ikemesh_pfkey.sh covers IPv4 with two daemons; every
+# PF_KEY ADD/UPDATE/REGISTER makes the kernel probe its algorithms, which costs seconds per
+# process under TCG, so this scenario keeps the number of tool runs down): the inbound SA on each side by alloc-spi (SADB_GETSPI, larval SA)
 # then update-sa (SADB_UPDATE), the outbound SA by add-sa (SADB_ADD), the out/in transport
 # policies (SADB_X_SPDADD, ESP request at level unique with the reqid band), the ICMPv6 neighbour
 # discovery bypass for IPv6. UDP and TCP pass, both SAs' counters grow (SADB_GET, current
 # lifetime), the wire shows only ESP with our SPIs, and remove-owned takes away exactly what the
 # backend installed (policies by index with SADB_X_SPDDELETE2): an SA and a policy made by hand
-# with `ip xfrm` in the same namespace stay. AES-GCM, which this kernel's PF_KEY does not offer
-# (SADB_REGISTER), is refused with the reason. Also runs the backend's namespace tests
-# (unit_kernel "[pfkey-netns]"), which take their af_key branches here.
+# with `ip xfrm` in the same namespace stay. Also runs the backend's namespace tests
+# (unit_kernel "[pfkey-netns]"), which take their af_key branches here: AES-GCM (not offered by
+# this kernel's PF_KEY) and ESN refused, ACQUIRE, soft/hard EXPIRE, deletions and flushes by others.
 
 requires esp
 requires cmd:tcpdump
@@ -86,20 +88,23 @@ cleanup() {
 
 note "the backend's namespace tests on a kernel with af_key (GCM and ESN refused, events, ownership)"
 expect - "All tests passed" "$UNIT" "[pfkey-netns]"
-expect a "this kernel's PF_KEY does not offer encryption algorithm 20" sh -c \
-    "'$TOOL' --kernel pfkey add-sa 10.0.0.1 10.0.0.2 c0000001 7 aes128gcm16 \
-     000102030405060708090a0b0c0d0e0f10111213 --window 32 2>&1; true"
 
-note "AES-CBC-128 + HMAC-SHA1-96 over IPv4"
-read -r SPI_AB SPI_BA <<<"$(install "$(ip4 a)" "$(ip4 b)" aes128 \
-    000102030405060708090a0b0c0d0e0f 0f0e0d0c0b0a09080706050403020100 \
-    sha1 "$(printf '%040d' 1)" "$(printf '%040d' 2)")"
-expect a "policy out 10.0.0.1/32 -> 10.0.0.2/32 ipsec priority 2000 reqid 7" "$TOOL" --kernel pfkey list
-expect a "sa 10.0.0.1 -> 10.0.0.2 spi $SPI_AB reqid 7 transport" "$TOOL" --kernel pfkey list
-# What `ip xfrm` sees of it: the reqid band (0x2000 + 7) and the priority band.
+# IPv4 ESP through PF_KEY is what ikemesh_pfkey.sh proves with two daemons; here IPv6, with the
+# bypass policies neighbour discovery needs, and the cleanup next to another process's state.
+note "AES-CBC-256 + HMAC-SHA2-512-256 over IPv6, neighbour discovery bypassed"
+on a "$TOOL" --kernel pfkey add-bypass v6 58 135
+on a "$TOOL" --kernel pfkey add-bypass v6 58 136
+on b "$TOOL" --kernel pfkey add-bypass v6 58 135
+on b "$TOOL" --kernel pfkey add-bypass v6 58 136
+read -r SPI_AB SPI_BA <<<"$(install "$(ip6 a)" "$(ip6 b)" aes256 \
+    000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f \
+    1f1e1d1c1b1a191817161514131211100f0e0d0c0b0a09080706050403020100 \
+    sha512 "$(printf '%0128d' 1)" "$(printf '%0128d' 2)")"
+expect a "policy out fd00::1/128 -> fd00::2/128 ipsec priority 2000 reqid 7" "$TOOL" --kernel pfkey list
+# What `ip xfrm` sees of it: the reqid band (0x2000 + 7) and the priority band (0x494b0000 + 2000).
 expect a "reqid 8199 mode transport" ip xfrm state list spi "0x$SPI_AB"
-expect a "priority 1229653968 ptype main" ip xfrm policy list dir out
-traffic cbc "$(ip4 b)" "$(ip4 a)" "$SPI_AB" "$SPI_BA"
+expect a "priority 1229653968 ptype main" ip -6 xfrm policy list dir out
+traffic cbc6 "$(ip6 b)" "$(ip6 a)" "$SPI_AB" "$SPI_BA"
 
 # Another process's state in the same namespace: a hand-made SA and policy.
 on a ip xfrm state add src 10.0.0.1 dst 192.0.2.9 proto esp spi 0x00000777 reqid 99 \
@@ -111,18 +116,3 @@ cleanup
 expect a "spi 0x00000777" ip xfrm state
 expect a "dst 192.0.2.9/32" ip xfrm policy
 expect_not a "spi 0x$SPI_AB|spi 0x$SPI_BA" ip xfrm state
-on a ip xfrm state delete src 10.0.0.1 dst 192.0.2.9 proto esp spi 0x00000777
-on a ip xfrm policy delete src 10.0.0.1/32 dst 192.0.2.9/32 dir out
-
-note "AES-CBC-256 + HMAC-SHA2-512-256 over IPv6, neighbour discovery bypassed"
-on a "$TOOL" --kernel pfkey add-bypass v6 58 135
-on a "$TOOL" --kernel pfkey add-bypass v6 58 136
-on b "$TOOL" --kernel pfkey add-bypass v6 58 135
-on b "$TOOL" --kernel pfkey add-bypass v6 58 136
-read -r SPI_AB SPI_BA <<<"$(install "$(ip6 a)" "$(ip6 b)" aes256 \
-    000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f \
-    1f1e1d1c1b1a191817161514131211100f0e0d0c0b0a09080706050403020100 \
-    sha512 "$(printf '%0128d' 1)" "$(printf '%0128d' 2)")"
-expect a "policy in ::/0\\[135\\] -> ::/0 ipv6-icmp allow priority 1000" "$TOOL" --kernel pfkey list
-traffic cbc6 "$(ip6 b)" "$(ip6 a)" "$SPI_AB" "$SPI_BA"
-cleanup
