@@ -263,10 +263,13 @@ void Runner::Impl::send_outbox() {
 void Runner::Impl::publish_events() {
     auto events = engine_->take_events();
     if (events.empty()) return;
-    auto now = std::chrono::system_clock::now();
     // The engine has logged each event already (with its SA prefix); here they go to monitors.
-    for (const auto& ev : events)
-        control_.broadcast(event_json(ev, now));
+    // Without one, no JSON is built: a responder under load emits an event per handshake.
+    if (control_.subscribers() > 0) {
+        auto now = std::chrono::system_clock::now();
+        for (const auto& ev : events)
+            control_.broadcast(event_json(ev, now));
+    }
     mark_status_dirty();
 }
 
@@ -324,7 +327,8 @@ void Runner::Impl::ping_watchdog(std::chrono::microseconds interval) {
 }
 
 void Runner::Impl::mark_status_dirty() {
-    if (status_timer_armed_ || stopping_) return;
+    // The STATUS line costs a full status snapshot (every SA): only when systemd listens.
+    if (status_timer_armed_ || stopping_ || !notify_.active()) return;
     status_timer_armed_ = true;
     status_timer_.expires_after(kStatusLineInterval);
     status_timer_.async_wait([this](const boost::system::error_code& ec) {

@@ -3,6 +3,7 @@
 #include <systemd/sd-daemon.h>
 
 #include <algorithm>
+#include <cstdlib>
 
 namespace ikemesh::daemon {
 
@@ -16,6 +17,10 @@ void SystemdNotifier::reloading() const {
 
 void SystemdNotifier::stopping() const {
     sd_notify(0, "STOPPING=1");
+}
+
+bool SystemdNotifier::active() const {
+    return std::getenv("NOTIFY_SOCKET") != nullptr;
 }
 
 void SystemdNotifier::status(std::string_view text) const {

@@ -23,6 +23,9 @@ class SystemdNotifier {
     void stopping() const;
     void status(std::string_view text) const;
     void watchdog() const;
+    // Whether systemd listens (NOTIFY_SOCKET is set): without it there is no point in building
+    // STATUS lines.
+    bool active() const;
     // How often to send WATCHDOG=1, if systemd enabled the watchdog for this process.
     std::optional<std::chrono::microseconds> watchdog_interval() const;
 };

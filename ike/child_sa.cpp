@@ -72,7 +72,11 @@ kernel::SaParams Engine::Impl::child_sa_params(const IkeSa& sa, const EspSuite& 
     if (sa.natt) {
         p.src = inbound ? sa.remote.address : sa.local.address;
         p.dst = inbound ? sa.local.address : sa.remote.address;
-        p.encap = kernel::UdpEncap{.sport = sa.local.port, .dport = sa.remote.port};
+        // ESP goes in UDP only across a NAT (RFC 7296 2.23, RFC 3948). IKE on port 4500 alone
+        // does not mean that: a peer that floated there without a NAT sends and expects plain
+        // ESP (strongSwan decides by NAT detection too).
+        if (sa.nat_detected)
+            p.encap = kernel::UdpEncap{.sport = sa.local.port, .dport = sa.remote.port};
     }
     p.spi = spi;
     p.reqid = peer.reqid;

@@ -494,7 +494,13 @@ void Engine::Impl::handle_protected(IkeSa& sa, ByteView datagram, const wire::Me
     // Authenticated: the peer is alive, and behind a NAT its mapping may have moved (RFC 7296
     // 2.23: follow the address of authenticated messages).
     sa.last_heard = now;
-    if (local.port == cfg.port_natt) sa.natt = true;
+    if (local.port == cfg.port_natt) {
+        sa.natt = true;
+        // The peer moved to the NAT-T port without a NAT in between (RFC 7296 2.23 allows it;
+        // strongSwan always does when both sides support NAT-T): its port changed, not its
+        // address. Answer there (2.11) and send everything after to it.
+        if (!sa.nat_detected && remote.address == sa.remote.address) sa.remote.port = remote.port;
+    }
     if (sa.nat_detected && remote != sa.remote) sa.remote = remote;
     if (sa.natt) sa.local = local;
 

@@ -72,6 +72,7 @@ void Engine::Impl::on_informational_request(IkeSa& sa, const wire::Header& h,
     wire::ChainBuilder out;
     bool delete_ike = false;
     std::vector<EspSpi> ours;
+    bool lost_one = false;  // a CHILD SA deleted without a replacement
     for (const wire::DeletePayload* d : wire::all_of<wire::DeletePayload>(inner)) {
         if (d->protocol == wire::ProtocolId::ike) {
             delete_ike = true;
@@ -85,6 +86,7 @@ void Engine::Impl::on_informational_request(IkeSa& sa, const wire::Header& h,
             ours.push_back(c->spi_in);
             uint64_t replacement = c->replaced_by;
             const bool rekeyed = replacement != 0 || c->state == ChildState::rekeyed;
+            lost_one |= !rekeyed;
             remove_child(sa, c->id, rekeyed ? "rekeyed" : "deleted by peer");
             if (ChildSa* next = replacement ? find_child(sa, replacement) : nullptr) {
                 // A rekey we answered is complete: start sending on the new SA.
@@ -105,6 +107,9 @@ void Engine::Impl::on_informational_request(IkeSa& sa, const wire::Header& h,
                                     .spis = spis});
     }
     respond(sa, h.exchange, h.message_id, out);
+    // The IKE SA stands without a CHILD SA: say why in the status (a peer that cannot install
+    // the CHILD SA it just negotiated, such as strongSwan without ESP in its kernel, deletes it).
+    if (lost_one && sa.children.empty() && sa.peer) sa.peer->child_error = "deleted by peer";
     // The peer deleted our only CHILD SA without replacing it: bring one back unless it is
     // meant to be childless or the IKE SA is going away.
     if (sa.children.empty() && !ours.empty() && sa.peer && !sa.peer->cfg.childless &&

@@ -148,6 +148,8 @@ class Network {
     Duration latency = 5ms;
     // Return true to drop the datagram.
     std::function<bool(const Datagram&)> drop;
+    // Changes a datagram on the wire (after the NAT, before drop rules), e.g. its ports.
+    std::function<void(Datagram&)> rewrite;
     std::vector<Datagram> delivered;  // everything delivered, in order
     size_t dropped = 0;
 
@@ -279,6 +281,7 @@ class Network {
                 }
                 if (!to) continue;
                 d.to = to->name;
+                if (rewrite) rewrite(d);
                 if (drop && drop(d)) {
                     ++dropped;
                     continue;

@@ -277,3 +277,39 @@ TEST_CASE("a CHILD SA refused by the peer leaves the IKE SA up and is retried wi
     net.run_for(std::chrono::seconds(300));
     check_settled_pair(net, a, b);
 }
+
+TEST_CASE("a CHILD SA deleted by the peer without a replacement shows why and comes back") {
+    // What strongSwan does when it cannot install the CHILD SA it just negotiated (a kernel
+    // without ESP): it keeps the IKE SA and deletes the CHILD SA. Here b's kernel hard-expires
+    // it; b deletes it and its own CREATE_CHILD_SA for a replacement is lost.
+    Network net;
+    Node& a = net.add("a", "10.0.0.1", 1);
+    Node& b = net.add("b", "10.0.0.2", 2);
+    net.full_mesh([](Node& self, ike::PeerConfig& p) {
+        if (self.name == "b") p.start = ike::StartAction::passive;
+    });
+    net.drop = [](const Datagram& d) {
+        return d.from == "b" && d.exchange == wire::ExchangeType::create_child_sa && !d.response;
+    };
+    net.start_all();
+    net.run_for(1s);
+    check_settled_pair(net, a, b);
+    CHECK(a.peer(net.now, "b").child_error.empty());
+    auto first = b.peer(net.now, "a").child_sas.at(0);
+    REQUIRE(b.kernel.expire(b.address, first.spi_in, true));
+    b.kernel.read_events(
+        [&](const kernel::KernelEvent& e) { b.engine->on_kernel_event(e, net.now); });
+    // HDR, SK {D(ESP, spi)} -->   (from b)   <-- HDR, SK {D(ESP, spi)}
+    net.run_for(100ms);
+    auto pa = a.peer(net.now, "b");
+    CHECK(pa.state == "established");
+    CHECK(pa.ike_sas.size() == 1);
+    CHECK(pa.child_sas.empty());
+    CHECK(pa.child_error == "deleted by peer");
+    // a wants a CHILD SA (start = "always"): it creates one itself after a back-off, which
+    // clears the reason. HDR, SK {SA, Ni, TSi, TSr} -->  <-- HDR, SK {SA, Nr, TSi, TSr}
+    REQUIRE(net.run_until([&] { return a.peer(net.now, "b").child_sas.size() == 1; }, 5s));
+    CHECK(a.peer(net.now, "b").child_error.empty());
+    CHECK(a.peer(net.now, "b").child_sas[0].spi_out != first.spi_in);
+    CHECK(count_from(net, "a", wire::ExchangeType::create_child_sa, false) == 1);
+}

@@ -2,6 +2,7 @@
 // narrowing, reloads that leave unchanged peers alone, and shutdown.
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include "crypto/certificate.hpp"
 #include "crypto/signature.hpp"
@@ -368,4 +369,102 @@ TEST_CASE("NAT traversal: detection, the float to the NAT-T port and UDP-encapsu
     net.run_for(2s);
     CHECK(a.peer(net.now, "b").child_sas.size() == 1);
     CHECK(a.peer(net.now, "b").child_sas[0].spi_in != pa.child_sas[0].spi_in);
+}
+
+TEST_CASE("a peer that floats to the NAT-T port without a NAT gets plain ESP, and IKE follows it") {
+    // strongSwan moves IKE to port 4500 after IKE_SA_INIT even when the NAT_DETECTION hashes
+    // match (RFC 7296 2.23 allows it) and then sends and expects ESP without UDP encapsulation.
+    // Here a's datagrams after IKE_SA_INIT are sent from and to port 4500, as charon's would be.
+    Network net;
+    Node& a = net.add("a", "10.0.0.1", 1);
+    Node& b = net.add("b", "10.0.0.2", 2);
+    a.config.peers.push_back(default_peer("b", b.address));
+    ike::PeerConfig to_a = default_peer("a", a.address);
+    to_a.start = ike::StartAction::passive;
+    b.config.peers.push_back(to_a);
+    net.rewrite = [](Datagram& d) {
+        if (d.from == "a" && d.exchange != wire::ExchangeType::ike_sa_init) {
+            d.src.port = 4500;
+            d.dst.port = 4500;
+        }
+    };
+    net.start_all();
+    net.run_for(2s);
+    auto pb = b.peer(net.now, "a");
+    REQUIRE(pb.state == "established");
+    CHECK_FALSE(pb.ike_sas[0].nat_detected);
+    CHECK(pb.ike_sas[0].local.port == 4500);
+    CHECK(pb.ike_sas[0].remote.port == 4500);  // b's own requests go where a is now
+    REQUIRE(pb.child_sas.size() == 1);
+    const auto* b_out = b.kernel.find_sa(a.address, pb.child_sas[0].spi_out);
+    const auto* b_in = b.kernel.find_sa(b.address, pb.child_sas[0].spi_in);
+    REQUIRE(b_out);
+    REQUIRE(b_in);
+    CHECK_FALSE(b_out->params.encap);  // plain ESP: no NAT between us
+    CHECK_FALSE(b_in->params.encap);
+    // A CHILD rekey started by b reaches a on its new port and keeps plain ESP.
+    REQUIRE(b.engine->rekey("a", false, net.now));
+    net.run_for(2s);
+    pb = b.peer(net.now, "a");
+    REQUIRE(pb.child_sas.size() == 1);
+    const auto* b_out2 = b.kernel.find_sa(a.address, pb.child_sas[0].spi_out);
+    REQUIRE(b_out2);
+    CHECK_FALSE(b_out2->params.encap);
+    bool b_sent_to_4500 = false;
+    for (const auto& d : net.delivered) {
+        if (d.from == "b" && !d.response) b_sent_to_4500 = b_sent_to_4500 || d.dst.port == 4500;
+    }
+    CHECK(b_sent_to_4500);
+}
+
+TEST_CASE("an initiator that moves to the NAT-T port without a NAT is answered there") {
+    // strongSwan sends IKE_AUTH from port 4500 whenever both sides announced NAT detection, NAT
+    // or not (RFC 7296 2.23 allows it). The response must go back to that port (2.11) with the
+    // non-ESP marker, and so must everything the responder sends later.
+    Pair p;
+    p.mesh([](Node&, ike::PeerConfig& pc) { pc.childless = true; });
+    std::optional<Datagram> auth;
+    p.net.drop = [&](const Datagram& d) {
+        if (d.from != "a" || d.exchange != wire::ExchangeType::ike_auth || d.response || auth)
+            return false;
+        auth = d;
+        return true;
+    };
+    p.net.start_all();
+    // HDR, SAi1, KEi, Ni, N(NAT_DETECTION_*) -->  <-- HDR, SAr1, KEr, Nr, N(NAT_DETECTION_*)
+    p.net.run_for(100ms);
+    REQUIRE(auth);
+    CHECK(auth->dst.port == 500);
+    // HDR, SK {IDi, AUTH} --> as if a had floated: from a:4500 to b:4500.
+    p.b.engine->on_datagram(auth->data, Endpoint{p.b.address, 4500}, Endpoint{p.a.address, 4500},
+                            p.net.now);
+    p.net.collect();
+    p.net.run_for(100ms);  // well before a's first retransmission (1 s)
+    auto pb = p.b.peer(p.net.now, "a");
+    REQUIRE(pb.state == "established");
+    CHECK(pb.ike_sas[0].local.port == 4500);
+    CHECK(pb.ike_sas[0].remote.port == 4500);
+    CHECK_FALSE(pb.ike_sas[0].nat_detected);
+    //   <-- HDR, SK {IDr, AUTH}: from b:4500 to a:4500, not to a:500.
+    size_t responses = 0;
+    for (const auto& d : p.net.delivered) {
+        if (d.from == "b" && d.exchange == wire::ExchangeType::ike_auth) {
+            ++responses;
+            CHECK(d.src.port == 4500);
+            CHECK(d.dst.port == 4500);
+        }
+    }
+    CHECK(responses == 1);
+    CHECK(p.a.peer(p.net.now, "b").state == "established");
+    // A later request from b (an IKE SA rekey) goes to a's NAT-T port too.
+    REQUIRE(p.b.engine->rekey("a", true, p.net.now));
+    p.net.run_for(1s);
+    bool saw = false;
+    for (const auto& d : p.net.delivered) {
+        if (d.from == "b" && d.exchange == wire::ExchangeType::create_child_sa && !d.response) {
+            saw = true;
+            CHECK(d.dst.port == 4500);
+        }
+    }
+    CHECK(saw);
 }

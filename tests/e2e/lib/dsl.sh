@@ -20,6 +20,8 @@
 #   daemon NAME TAG CMD...         start CMD in the background, output to $E2E_LOG/TAG.log;
 #                                  stopped when the scenario ends
 #   stop TAG                       stop a daemon now (SIGTERM, then SIGKILL) and wait for it
+#   signal TAG SIG                 send SIG (KILL, STOP, CONT, HUP, ...) to a daemon's process
+#                                  group; after KILL it is reaped and forgotten, as after stop
 #   requires WHAT                  skip the scenario unless WHAT holds: esp (the kernel can
 #                                  install ESP states), cmd:PROGRAM, root
 #   at_least WHAT VALUE MIN        VALUE must be an integer >= MIN (WHAT names it in the report)
@@ -257,6 +259,18 @@ stop() {
     wait "$pid" 2>/dev/null || true
     unset "E2E_PID[$tag]"
     echo "  stopped $tag"
+}
+
+signal() {
+    local tag=$1 sig=$2 pid
+    pid=${E2E_PID[$tag]:-}
+    [ -n "$pid" ] || _fail "no daemon $tag"
+    kill "-$sig" -- "-$pid" 2>/dev/null || kill "-$sig" "$pid" || _fail "kill -$sig $tag"
+    if [ "$sig" = KILL ]; then
+        wait "$pid" 2>/dev/null || true
+        unset "E2E_PID[$tag]"
+    fi
+    echo "  ok SIG$sig to $tag"
 }
 
 # at_least WHAT VALUE MIN: VALUE must be an integer >= MIN.

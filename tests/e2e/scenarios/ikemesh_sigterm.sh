@@ -1,0 +1,96 @@
+# e2e: ikemeshd stopped by SIGTERM removes exactly its own SAs and policies; a restart after SIGKILL touches nothing else
+# e2e-timeout: 300
+#
+#   +------------------+                      +------------------+
+#   | a  ikemeshd      |                      | b  ikemeshd      |
+#   | eth0             |------ veth pair -----| eth0             |
+#   | 10.0.1.1/24      |                      | 10.0.1.2/24      |
+#   | + a hand-made SA |                      |                  |
+#   |   and policy     |                      |                  |
+#   +------------------+                      +------------------+
+#
+# Another process's state in a's namespace (an SA and a policy made with `ip xfrm`, not tagged as
+# ikemesh's) must survive everything ikemeshd does there. SIGTERM: the daemon deletes its SAs
+# (telling b, which removes its side too) and its policies, and the SPD and SAD are then exactly
+# what they were before it started. SIGKILL leaves its marked SAs and policies behind; the
+# restarted daemon flushes nothing: it takes its policies over (no duplicates), negotiates a new
+# pair, and the previous run's SAs stay (recognisable by their owner tag, `ikemesh-kernel-tool
+# list`) until the kernel's hard lifetime removes them; b drops its old pair on INITIAL_CONTACT.
+
+requires esp
+
+TOOL=$IKEMESH_BUILD/kernel/tools/ikemesh-kernel-tool
+requires "cmd:$TOOL"
+
+host a
+host b
+wire a b 10.0.1.1/24 10.0.1.2/24
+# shellcheck source=tests/e2e/lib/ikemesh.sh
+. "$IKEMESH_SOURCE/tests/e2e/lib/ikemesh.sh"
+
+note "another process's SA and policy in a's namespace"
+on a ip xfrm state add src 10.0.1.1 dst 192.0.2.9 proto esp spi 0x00000777 reqid 99 \
+    mode transport aead 'rfc4106(gcm(aes))' 0x0102030405060708090a0b0c0d0e0f1011121314 128
+on a ip xfrm policy add src 10.0.1.1/32 dst 192.0.2.9/32 dir out \
+    tmpl src 10.0.1.1 dst 192.0.2.9 proto esp reqid 99 mode transport
+ip -n "$(ns_of a)" xfrm state >"$E2E_LOG/a-state.before"
+ip -n "$(ns_of a)" xfrm policy >"$E2E_LOG/a-policy.before"
+expect a "^$" "$TOOL" list
+
+ikm_mesh a b
+ikm_start a
+ikm_start b
+ikm_wait_pairs 60 a 1
+ikm_wait_pairs 20 b 1
+daemon b echo e2e-probe serve udp 5001 --timeout 120
+expect a "udp ok 3/3" e2e-probe send udp "$(ip4 b)" 5001 --count 3 --timeout 20
+expect a "spi 0x00000777" ip xfrm state
+expect a "dst 192.0.2.9/32" ip xfrm policy
+expect a "policy out 10.0.1.1/32 -> 10.0.1.2/32 ipsec" "$TOOL" list
+expect_not a "spi 00000777|192\\.0\\.2\\.9" "$TOOL" list
+
+note "SIGTERM: a removes exactly what it installed; b hears of it"
+stop ikemeshd-a
+on - sh -c "ip -n '$(ns_of a)' xfrm state >'$E2E_LOG/a-state.after'"
+on - sh -c "ip -n '$(ns_of a)' xfrm policy >'$E2E_LOG/a-policy.after'"
+on - diff -u "$E2E_LOG/a-state.before" "$E2E_LOG/a-state.after"
+on - diff -u "$E2E_LOG/a-policy.before" "$E2E_LOG/a-policy.after"
+expect a "^$" "$TOOL" list
+eventually 20 - "^kernel 0\$" ikm_sas b kernel
+expect - "down|connecting" ikm_ctl b status
+
+note "SIGKILL, then a restart: nothing is flushed"
+ikm_start a
+ikm_wait_pairs 60 a 1
+ikm_wait_pairs 20 b 1
+read -r _ _ _ _ OLD_IN OLD_OUT <<<"$(ikm_sas a spis b)"
+ip -n "$(ns_of a)" xfrm policy >"$E2E_LOG/a-policy.killed"
+signal ikemeshd-a KILL
+expect a "sa .*$OLD_IN" "$TOOL" list
+expect a "sa .*$OLD_OUT" "$TOOL" list
+ikm_start a
+# b learns of the restart by INITIAL_CONTACT and keeps only the new pair.
+ikm_wait_pairs 60 b 1
+eventually 30 - "^ike [0-9a-f]+ [0-9a-f]+ child [0-9a-f]{8} [0-9a-f]{8}\$" ikm_sas a spis b
+read -r _ _ _ _ NEW_IN NEW_OUT <<<"$(ikm_sas a spis b)"
+[ "$NEW_IN" != "$OLD_IN" ] || _fail "the restarted daemon kept the old inbound SPI"
+note "old pair $OLD_IN/$OLD_OUT, new pair $NEW_IN/$NEW_OUT"
+# The previous run's SAs are still there, still marked as ikemesh's; nothing else changed.
+expect a "sa .*$OLD_IN" "$TOOL" list
+expect a "sa .*$OLD_OUT" "$TOOL" list
+expect a "sa .*$NEW_IN" "$TOOL" list
+expect a "spi 0x00000777" ip xfrm state
+expect a "dst 192.0.2.9/32" ip xfrm policy
+on - sh -c "ip -n '$(ns_of a)' xfrm policy >'$E2E_LOG/a-policy.restarted'"
+on - diff -u "$E2E_LOG/a-policy.killed" "$E2E_LOG/a-policy.restarted"
+expect a "udp ok 3/3" e2e-probe send udp "$(ip4 b)" 5001 --count 3 --timeout 20
+
+note "SIGTERM again: the current pair and the policies go; only the old run's SAs and the hand-made state stay"
+stop ikemeshd-a
+expect_not a "$NEW_IN|$NEW_OUT|^policy" "$TOOL" list
+expect a "sa .*$OLD_IN" "$TOOL" list
+on - sh -c "ip -n '$(ns_of a)' xfrm policy >'$E2E_LOG/a-policy.after2'"
+on - diff -u "$E2E_LOG/a-policy.before" "$E2E_LOG/a-policy.after2"
+expect a "spi 0x00000777" ip xfrm state
+stop ikemeshd-b
+expect - "^kernel 0\$" ikm_sas b kernel
