@@ -69,7 +69,7 @@ expect - "" "$IKEMESHD" --check --config "$CONF/a"
 
 # What `ikectl status --json` says of the one peer: "SPI_IN SPI_OUT" once established.
 child_spis() {
-    "$IKECTL" --socket "$RUN/$1/ikemesh.sock" status --json 2>/dev/null | python3 -c '
+    "$IKECTL" --socket "$RUN/$1/ikemesh.sock" status --json 2>/dev/null | /usr/bin/python3 -c '
 import json, sys
 p = json.load(sys.stdin)["peers"][0]
 if p["state"] == "established" and len(p["ike_sas"]) == 1 and len(p["child_sas"]) == 1:
