@@ -62,6 +62,26 @@ const std::vector<ike::EspProposal>& builtin_esp() {
     return v;
 }
 
+// With kernel = "pfkey": what Linux's PF_KEY can install (kernel/README.md, "PF_KEY"). AES-GCM
+// and ChaCha20-Poly1305 have no usable PF_KEY number there, hmac(sha256) is truncated to 96 bits
+// (not RFC 4868's 128), ESN cannot be set and the replay window stops at 32 packets.
+const std::vector<ike::EspProposal>& builtin_esp_pfkey() {
+    static const std::vector<ike::EspProposal> v{*parse_esp_proposal("aes128-sha384")};
+    return v;
+}
+constexpr uint32_t kPfkeyReplayWindow = 32;
+
+std::string pfkey_limit(const ike::EspProposal& proposal) {
+    for (const auto& e : proposal.encr) {
+        if (e.alg != crypto::EncrAlg::aes_cbc) return crypto::name(e);
+    }
+    for (auto i : proposal.integ) {
+        if (i == crypto::IntegAlg::hmac_sha2_256_128) return std::string(crypto::name(i));
+    }
+    if (proposal.esn) return "esn";
+    return {};
+}
+
 bool valid_peer_name(std::string_view name) {
     return !name.empty() && name.size() <= kMaxPeerName &&
            std::all_of(name.begin(), name.end(), [](char c) {
@@ -341,7 +361,8 @@ void PeerBuilder::add_peer(Section& s, std::string_view name, bool exposed) {
     p.port = own.port.value_or(d.port.value_or(daemon_.port));
     p.auth = local_.auth;
     p.ike = own.ike.value_or(d.ike.value_or(builtin_ike()));
-    p.esp = own.esp.value_or(d.esp.value_or(builtin_esp()));
+    const bool pfkey = daemon_.kernel == KernelKind::pfkey;
+    p.esp = own.esp.value_or(d.esp.value_or(pfkey ? builtin_esp_pfkey() : builtin_esp()));
     p.start = own.start.value_or(d.start.value_or(p.start));
     p.dpd_delay = own.dpd_delay.value_or(d.dpd_delay.value_or(p.dpd_delay));
     p.ike_lifetime = own.ike_lifetime.value_or(d.ike_lifetime.value_or(p.ike_lifetime));
@@ -351,7 +372,23 @@ void PeerBuilder::add_peer(Section& s, std::string_view name, bool exposed) {
     p.child_limits.bytes = own.child_lifetime_bytes.value_or(d.child_lifetime_bytes.value_or(0));
     p.child_limits.packets =
         own.child_lifetime_packets.value_or(d.child_lifetime_packets.value_or(0));
-    p.replay_window = own.replay_window.value_or(d.replay_window.value_or(p.replay_window));
+    p.replay_window = own.replay_window.value_or(
+        d.replay_window.value_or(pfkey ? kPfkeyReplayWindow : p.replay_window));
+    if (pfkey) {
+        for (const auto& proposal : p.esp) {
+            if (auto what = pfkey_limit(proposal); !what.empty()) {
+                s.error("esp", "\"" + what + "\" (in \"" + to_string(proposal) +
+                                   "\") cannot be installed with kernel = \"pfkey\"; it takes "
+                                   "AES-CBC with sha1, sha384 or sha512 and no esn (or use "
+                                   "kernel = \"xfrm\")");
+                break;
+            }
+        }
+        if (p.replay_window > kPfkeyReplayWindow) {
+            s.error("replay_window", std::to_string(p.replay_window) +
+                                         " is above what kernel = \"pfkey\" can install (32)");
+        }
+    }
     p.bypass = own.bypass.value_or(d.bypass.value_or(p.bypass));
     p.traffic = own.traffic.value_or(d.traffic.value_or(p.traffic));
     p.childless = own.childless.value_or(d.childless.value_or(p.childless));

@@ -5,6 +5,7 @@
 #include <type_traits>
 
 #include "kernel/fake_kernel.hpp"
+#include "kernel/pfkey_kernel.hpp"
 #include "kernel/xfrm_kernel.hpp"
 
 namespace ikemesh::kernel {
@@ -378,10 +379,13 @@ Result<std::unique_ptr<Kernel>> open_kernel(KernelKind kind, OwnerTag owner) {
             if (!k) return k.take_error();
             return std::unique_ptr<Kernel>(std::move(*k));
         }
-        case KernelKind::pfkey:
-            return Error{Errc::kernel_not_supported,
-                         "kernel = \"pfkey\" is not implemented (see kernel/README.md); use "
-                         "\"xfrm\""};
+        case KernelKind::pfkey: {
+            PfkeyOptions options;
+            options.owner = owner;
+            auto k = PfkeyKernel::open(options);
+            if (!k) return k.take_error();
+            return std::unique_ptr<Kernel>(std::move(*k));
+        }
     }
     return Error{Errc::kernel_not_supported, "unknown kernel backend"};
 }

@@ -5,9 +5,10 @@
 // results, such as an allocated SPI or an install error, feed the exchange being processed) and
 // receives the kernel's own events (ACQUIRE, EXPIRE, deletions by someone else, lost events)
 // through event_fd()/read_events() in the daemon's event loop. Implementations: XFRM netlink
-// (kernel/xfrm_kernel.hpp, the default) and an in-memory fake for tests (kernel/fake_kernel.hpp);
-// a PF_KEY backend is not built (kernel/README.md says why). This header knows nothing of netlink,
-// PF_KEY or sockets beyond plain file descriptors: no kernel header is included here.
+// (kernel/xfrm_kernel.hpp, the default), PF_KEY v2 (kernel/pfkey_kernel.hpp, with the limits
+// kernel/README.md lists) and an in-memory fake for tests (kernel/fake_kernel.hpp). This header
+// knows nothing of netlink, PF_KEY or sockets beyond plain file descriptors: no kernel header is
+// included here.
 //
 // Ownership: a backend marks everything it installs (see OwnerTag) so that list_owned() finds
 // this daemon's entries, including a previous run's leftovers, and never anyone else's. Nothing
@@ -346,7 +347,7 @@ std::string_view name(KernelKind k);
 std::optional<KernelKind> parse_kernel_kind(std::string_view text);
 
 // Opens the backend of the given kind with the given owner tag. Fails with
-// kernel_not_supported when the kernel lacks XFRM netlink, and for "pfkey" (not implemented).
+// kernel_not_supported when the kernel lacks XFRM netlink, or PF_KEY (no af_key) for "pfkey".
 Result<std::unique_ptr<Kernel>> open_kernel(KernelKind kind, OwnerTag owner = {});
 
 }  // namespace ikemesh::kernel

@@ -1,5 +1,6 @@
 # e2e: hand-made ESP transport SA pairs (AES-GCM, AES-CBC+HMAC-SHA256, ChaCha20-Poly1305, IPv6)
 # e2e-timeout: 600
+# e2e-suite: harness
 #
 #   +-------------+         +-----------------+         +-------------+
 #   | a           |         | sw              |         | b           |

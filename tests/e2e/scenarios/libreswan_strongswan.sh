@@ -1,5 +1,6 @@
 # e2e: Libreswan's pluto and strongSwan's charon in transport mode, PSK: ESP both ways, rekey, deletes
 # e2e-timeout: 600
+# e2e-suite: harness
 #
 #   +--------------+         +-----------------+         +--------------+
 #   | a (pluto)    |         | sw              |         | b (charon)   |

@@ -1,5 +1,6 @@
 # e2e: two charons authenticate with ECDSA P-256 certificates (RFC 7427), IKE only; also on the host
 # e2e-timeout: 300
+# e2e-suite: harness
 #
 #   +--------------+                      +--------------+
 #   | a (charon)   |                      | b (charon)   |

@@ -1,5 +1,6 @@
 # e2e: two strongSwan charons, transport mode on demand (trap), PSK: ESP on the wire, rekey, delete
 # e2e-timeout: 600
+# e2e-suite: harness
 #
 #   +--------------+         +-----------------+         +--------------+
 #   | a (charon)   |         | sw              |         | b (charon)   |

@@ -7,18 +7,26 @@ IKM_PY=/usr/bin/python3
 [ -x "$IKM_PY" ] || IKM_PY=python3
 IKM_PIDS=${IKM_PIDS:-}
 
-# ikm_wait_for SECONDS DESCRIPTION COMMAND...: polls COMMAND every 0.2 s until it succeeds; fails
-# with DESCRIPTION when SECONDS pass or an ikemeshd of IKM_PIDS exits.
-ikm_wait_for() {
-    local limit=$(($1 * 5)) what=$2 i=0 p
+# ikm_wait_until MS DESCRIPTION COMMAND...: polls COMMAND every 0.2 s until it succeeds; fails with
+# DESCRIPTION when the wall clock passes MS (milliseconds since the epoch, as `date +%s%3N`) or an
+# ikemeshd of IKM_PIDS exits. COMMAND is tried once more at the deadline.
+ikm_wait_until() {
+    local deadline=$1 what=$2 p
     shift 2
-    while [ $i -lt $limit ]; do
+    while [ "$(date +%s%3N)" -lt "$deadline" ]; do
         "$@" && return 0
         for p in $IKM_PIDS; do kill -0 "$p" 2>/dev/null || fail "an ikemeshd exited"; done
         sleep 0.2
-        i=$((i + 1))
     done
-    fail "$what (not within $((limit / 5)) s)"
+    "$@" && return 0
+    fail "$what"
+}
+
+# ikm_wait_for SECONDS DESCRIPTION COMMAND...: the same, SECONDS of wall clock from now
+ikm_wait_for() {
+    local limit=$1 what=$2
+    shift 2
+    ikm_wait_until $(($(date +%s%3N) + limit * 1000)) "$what (not within $limit s)" "$@"
 }
 
 # ikm_peer SOCKET NAME: "STATE IKE_COUNT CHILD_COUNT SPI_I SPI_R PROPOSAL CHILD_ERROR" of peer NAME
@@ -45,4 +53,19 @@ ikm_stop() {
     kill -0 "$1" 2>/dev/null && fail "ikemeshd $1 did not stop within 10 s of SIGTERM"
     wait "$1" || rc=$?
     [ $rc -eq 0 ] || fail "ikemeshd $1 exited $rc after SIGTERM"
+}
+
+# The CHILD SA retry schedule of ikemeshd (docs/config.md, `reinitiate_base`; ike/timer_policy.cpp):
+# the k-th retry waits base * 2^(k-1) times a jitter factor in [0.5, 1.5), so the n-th retry comes
+# between 0.5 and 1.5 times base * (2^n - 1) after the first failure (later only by the round
+# trips of the failed exchanges). reinitiate_max is far above what these scripts wait for.
+#
+# ikm_retry_deadline_ms BASE_MS N: by how many ms after the first failure the N-th retry is due
+ikm_retry_deadline_ms() { echo $((3 * $1 * ((1 << $2) - 1) / 2)); }
+# ikm_retries_max BASE_MS WINDOW_MS: the most retries that can start within WINDOW_MS of the first
+# failure (the largest n with 0.5 * base * (2^n - 1) <= window)
+ikm_retries_max() {
+    local n=0
+    while [ $(($1 * ((1 << (n + 1)) - 1) / 2)) -le "$2" ] && [ $n -lt 30 ]; do n=$((n + 1)); done
+    echo $n
 }
