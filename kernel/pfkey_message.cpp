@@ -591,6 +591,15 @@ Status build_policy(Bytes& out, const PolicyParams& policy, bool update, uint32_
         return Error{Errc::kernel_not_supported, "the PF_KEY backend installs transport mode only"};
     }
     const Selector& sel = policy.id.selector;
+    // PF_KEY carries a port, not a mask: Linux matches a port exactly when it is set and any port
+    // when it is 0. An exact 0 (ICMP echo reply, type 0) would become every type; refuse it
+    // rather than let ICMP errors out in clear (config.md, Traffic classes).
+    if (sel.effective_src_mask() != (sel.src_port != 0 ? 0xffff : 0) ||
+        sel.effective_dst_mask() != (sel.dst_port != 0 ? 0xffff : 0)) {
+        return Error{Errc::kernel_not_supported,
+                     "PF_KEY cannot express the port (ICMP type) mask of " + sel.to_string() +
+                         "; kernel = \"xfrm\" can"};
+    }
     MessageWriter w(out, update ? SADB_X_SPDUPDATE : SADB_X_SPDADD, h);
     w.satype(SADB_SATYPE_UNSPEC);
     w.address(SADB_EXT_ADDRESS_SRC, sel.src, sel.src_prefix, sel.protocol, sel.src_port);

@@ -299,6 +299,21 @@ TEST_CASE("PF_KEY SPDADD golden bytes: ipsec transport policy and IPv6 bypass") 
     PolicyParams tunnel = out_policy();
     tunnel.mode = Mode::tunnel;
     CHECK(build_policy(blk, tunnel, false, 5, 1, {}).error().is(Errc::kernel_not_supported));
+
+    // The icmp bypass class: exact types go through, an exact type 0 (echo reply) cannot, since
+    // PF_KEY's port 0 means any type, which would let every ICMP error out in clear.
+    int refused = 0;
+    for (const auto& p : bypass_policies(IpAddress::Family::v4, kProtoIcmp, 0)) {
+        Bytes icmp;
+        auto r = build_policy(icmp, p, false, 0x494b0000 + 1000, 0, {});
+        if (p.id.selector.src_port == 0) {
+            CHECK(r.error().is(Errc::kernel_not_supported));
+            ++refused;
+        } else {
+            CHECK(r.ok());
+        }
+    }
+    CHECK(refused == 2);
 }
 
 TEST_CASE("PF_KEY dump, register and socket bypass golden bytes") {
