@@ -181,15 +181,9 @@ std::string render_metrics(const MetricsInput& in) {
     w.family("ikemesh_uptime_seconds", "gauge", "Seconds since ikemeshd started.");
     w.sample("ikemesh_uptime_seconds", L{}, in.uptime_seconds);
 
-    uint64_t established = 0, connecting = 0, down = 0, ike_sas = 0, child_sas = 0;
+    const auto [established, connecting, down] = ike::count_peer_states(in.status);
+    uint64_t ike_sas = 0, child_sas = 0;
     for (const auto& peer : in.status.peers) {
-        if (peer.state == "established") {
-            ++established;
-        } else if (peer.state == "connecting") {
-            ++connecting;
-        } else {
-            ++down;
-        }
         ike_sas += peer.ike_sas.size();
         child_sas += peer.child_sas.size();
     }

@@ -69,17 +69,9 @@ json peer_json(const ike::PeerStatus& peer) {
 
 json status_json(const ike::EngineStatus& status) {
     json peers = json::array();
-    uint64_t established = 0, connecting = 0, down = 0;
-    for (const auto& peer : status.peers) {
+    for (const auto& peer : status.peers)
         peers.push_back(peer_json(peer));
-        if (peer.state == "established") {
-            ++established;
-        } else if (peer.state == "connecting") {
-            ++connecting;
-        } else {
-            ++down;
-        }
-    }
+    const auto [established, connecting, down] = ike::count_peer_states(status);
     return json{
         {"peers", std::move(peers)},
         {"summary",

@@ -42,16 +42,7 @@ std::optional<std::chrono::microseconds> SystemdNotifier::watchdog_interval() co
 }
 
 std::string status_line(const ike::EngineStatus& status) {
-    size_t established = 0, connecting = 0, down = 0;
-    for (const auto& peer : status.peers) {
-        if (peer.state == "established") {
-            ++established;
-        } else if (peer.state == "connecting") {
-            ++connecting;
-        } else {
-            ++down;
-        }
-    }
+    const auto [established, connecting, down] = ike::count_peer_states(status);
     size_t n = status.peers.size();
     return std::to_string(n) + (n == 1 ? " peer, " : " peers, ") + std::to_string(established) +
            " established, " + std::to_string(connecting) + " connecting, " + std::to_string(down) +

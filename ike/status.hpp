@@ -60,6 +60,26 @@ struct EngineStatus {
     uint32_t half_open = 0;
 };
 
+// Peers by state, as `ikectl status`, the metrics and systemd's STATUS= line count them: every
+// state other than "established" and "connecting" is "down".
+struct PeerStateCounts {
+    uint64_t established = 0, connecting = 0, down = 0;
+};
+
+inline PeerStateCounts count_peer_states(const EngineStatus& status) {
+    PeerStateCounts c;
+    for (const auto& peer : status.peers) {
+        if (peer.state == "established") {
+            ++c.established;
+        } else if (peer.state == "connecting") {
+            ++c.connecting;
+        } else {
+            ++c.down;
+        }
+    }
+    return c;
+}
+
 // Monotonic counters since start; rendered as Prometheus counters by the daemon.
 struct EngineCounters {
     uint64_t handshakes_started = 0;
