@@ -184,20 +184,26 @@ Status PfkeyKernel::dump(std::string_view what, uint8_t type,
     }
 }
 
+template <class Build>
+Result<pfkey::Message> PfkeyKernel::build_and_request(std::string_view what, uint32_t seq,
+                                                      Build&& build) {
+    wipe(send_);
+    if (Status s = build(send_, pfkey::RequestHeader{seq, pid_}); !s) {
+        wipe(send_);
+        return Error{s.error().code, std::string(what) + ": " + s.error().detail};
+    }
+    return request(what, seq);
+}
+
 // --- verbs --------------------------------------------------------------------------------------
 
 Result<EspSpi> PfkeyKernel::alloc_spi(const IpAddress& src, const IpAddress& dst, ReqId reqid) {
     const std::string what = "alloc SPI " + src.to_string() + " -> " + dst.to_string();
     auto kreqid = marking_.kernel_reqid(reqid);
     if (!kreqid) return Error{kreqid.error().code, what + ": " + kreqid.error().detail};
-    const uint32_t seq = next_seq();
-    wipe(send_);
-    if (auto s = pfkey::build_getspi(send_, src, dst, *kreqid, options_.spi_min, options_.spi_max,
-                                     {seq, pid_});
-        !s) {
-        return Error{s.error().code, what + ": " + s.error().detail};
-    }
-    auto reply = request(what, seq);
+    auto reply = build_and_request(what, next_seq(), [&](Bytes& out, pfkey::RequestHeader h) {
+        return pfkey::build_getspi(out, src, dst, *kreqid, options_.spi_min, options_.spi_max, h);
+    });
     if (!reply) return reply.take_error();
     if (reply->type != SADB_GETSPI || !reply->sa) {
         return Error{Errc::kernel_failure, what + ": unexpected reply"};
@@ -221,12 +227,9 @@ Status PfkeyKernel::sa_request(const SaParams& sa, bool update) {
     // An SA that answers an ACQUIRE goes out with the ACQUIRE's sequence number, which is how
     // the kernel finds and retires the larval state it made for it.
     const uint32_t seq = !update && sa.acquire_seq != 0 ? sa.acquire_seq : next_seq();
-    wipe(send_);
-    if (auto s = pfkey::build_sa(send_, sa, update, *kreqid, {seq, pid_}); !s) {
-        wipe(send_);
-        return Error{s.error().code, what + ": " + s.error().detail};
-    }
-    auto reply = request(what, seq);
+    auto reply = build_and_request(what, seq, [&](Bytes& out, pfkey::RequestHeader h) {
+        return pfkey::build_sa(out, sa, update, *kreqid, h);
+    });
     if (!reply) return reply.take_error();
     return {};
 }
@@ -241,24 +244,18 @@ Status PfkeyKernel::update_sa(const SaParams& sa) {
 
 Status PfkeyKernel::delete_sa(const IpAddress& dst, EspSpi spi) {
     const std::string what = sa_what("delete", dst, spi);
-    const uint32_t seq = next_seq();
-    wipe(send_);
-    if (auto s = pfkey::build_delete_sa(send_, dst, spi, {seq, pid_}); !s) {
-        return Error{s.error().code, what + ": " + s.error().detail};
-    }
-    auto reply = request(what, seq);
+    auto reply = build_and_request(what, next_seq(), [&](Bytes& out, pfkey::RequestHeader h) {
+        return pfkey::build_delete_sa(out, dst, spi, h);
+    });
     if (!reply) return reply.take_error();
     return {};
 }
 
 Result<SaCounters> PfkeyKernel::query_sa(const IpAddress& dst, EspSpi spi) {
     const std::string what = sa_what("query", dst, spi);
-    const uint32_t seq = next_seq();
-    wipe(send_);
-    if (auto s = pfkey::build_get_sa(send_, dst, spi, {seq, pid_}); !s) {
-        return Error{s.error().code, what + ": " + s.error().detail};
-    }
-    auto reply = request(what, seq);
+    auto reply = build_and_request(what, next_seq(), [&](Bytes& out, pfkey::RequestHeader h) {
+        return pfkey::build_get_sa(out, dst, spi, h);
+    });
     if (!reply) return reply.take_error();
     return pfkey::counters(*reply);
 }
@@ -283,12 +280,9 @@ Status PfkeyKernel::policy_request(const PolicyParams& policy, bool update) {
         if (!r) return Error{r.error().code, what + ": " + r.error().detail};
         kreqid = *r;
     }
-    const uint32_t seq = next_seq();
-    wipe(send_);
-    if (auto s = pfkey::build_policy(send_, policy, update, *priority, kreqid, {seq, pid_}); !s) {
-        return Error{s.error().code, what + ": " + s.error().detail};
-    }
-    auto reply = request(what, seq);
+    auto reply = build_and_request(what, next_seq(), [&](Bytes& out, pfkey::RequestHeader h) {
+        return pfkey::build_policy(out, policy, update, *priority, kreqid, h);
+    });
     if (!reply) return reply.take_error();
     if (!reply->policy || reply->policy->id == 0) {
         return Error{Errc::kernel_failure, what + ": the kernel did not report the policy index"};
@@ -317,12 +311,9 @@ Status PfkeyKernel::delete_policy(const PolicyId& id) {
         }
     }
     const uint32_t index = it->second.index;
-    const uint32_t seq = next_seq();
-    wipe(send_);
-    if (auto s = pfkey::build_delete_policy(send_, id.dir, index, {seq, pid_}); !s) {
-        return Error{s.error().code, what + ": " + s.error().detail};
-    }
-    auto reply = request(what, seq);
+    auto reply = build_and_request(what, next_seq(), [&](Bytes& out, pfkey::RequestHeader h) {
+        return pfkey::build_delete_policy(out, id.dir, index, h);
+    });
     if (reply || reply.error().is(Errc::kernel_no_entry)) {
         policies_.erase(it);
         reqid_by_index_.erase(index);

@@ -71,6 +71,10 @@ class PfkeyKernel final : public Kernel {
     // Sends what is in send_ (then wipes it) and returns the answer with seq/pid, parsed; an
     // answer with sadb_msg_errno set becomes the error. Other messages are skipped.
     Result<pfkey::Message> request(std::string_view what, uint32_t seq);
+    // One request: `build(send_, header)` fills the (wiped) send buffer, then request(). A build
+    // error is prefixed with `what`, and the buffer, which may hold key material, is wiped.
+    template <class Build>
+    Result<pfkey::Message> build_and_request(std::string_view what, uint32_t seq, Build&& build);
     // A dump: calls `each` for every entry until the last one (seq 0). An empty database is
     // answered with ENOENT, which is an empty dump here.
     Status dump(std::string_view what, uint8_t type,
