@@ -6,6 +6,8 @@
 // the RFC 7748 u-coordinate). `shared_secret()` validates the peer's value as RFC 7296 3.4 and
 // RFC 6989 ask (MODP: 1 < y < p-1; ECP: on the curve; X25519/X448: length, non-zero result) and
 // returns g^ir in the encoding RFC 7296 2.14 / RFC 5903 7 / RFC 8031 require.
+// One KeyExchange is used by one thread at a time: shared_secret() is const but not thread-safe
+// (X25519/X448 keep one OpenSSL derive context per key pair).
 // The factory is an interface so exchange tests can inject fixed keys.
 #pragma once
 
