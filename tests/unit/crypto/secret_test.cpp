@@ -1,6 +1,10 @@
 #include "crypto/secret.hpp"
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
+#include <set>
 #include <type_traits>
 
 #include "crypto/random.hpp"
@@ -82,4 +86,37 @@ TEST_CASE("SystemRandom fills buffers with varying bytes and stays in range") {
     for (int i = 0; i < 1000; ++i)
         CHECK(r.uniform(7) < 7);
     r.fill({});  // an empty request is fine
+}
+
+TEST_CASE("SystemRandom's block never serves the same octets twice, nor across a fork") {
+    SystemRandom r;
+    // Small draws across several refills of the 512-octet block, and large direct ones: no
+    // 16-octet value may repeat (a repeat would mean served octets were handed out again).
+    std::set<Bytes> seen;
+    for (int i = 0; i < 200; ++i) {
+        Bytes small(16), large(100);
+        r.fill(small);
+        r.fill(large);
+        CHECK(seen.insert(small).second);
+        CHECK(seen.insert(Bytes(large.begin(), large.begin() + 16)).second);
+    }
+    // A child must not draw what the parent draws next from the same block.
+    int pipefd[2];
+    REQUIRE(pipe(pipefd) == 0);
+    const pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        Bytes child(16);
+        r.fill(child);
+        _exit(write(pipefd[1], child.data(), child.size()) == 16 ? 0 : 1);
+    }
+    Bytes parent(16), child(16);
+    r.fill(parent);
+    close(pipefd[1]);
+    REQUIRE(read(pipefd[0], child.data(), child.size()) == 16);
+    close(pipefd[0]);
+    int status = 0;
+    REQUIRE(waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status));
+    CHECK(parent != child);
 }
