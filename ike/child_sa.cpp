@@ -143,8 +143,10 @@ Result<ChildSa*> Engine::Impl::install_child(IkeSa& sa, const EspSuite& suite, E
     sa.child_failures = 0;
     sa.child_retry_at = kNever;
     sa.children.push_back(std::move(child));
+    ChildSa* installed = &sa.children.back();
+    if (!installed->pending_outbound) retire_previous_run_sas(peer);
     arm(sa);
-    return &sa.children.back();
+    return installed;
 }
 
 void Engine::Impl::install_pending_outbound(IkeSa& sa, ChildSa& child) {
@@ -154,6 +156,8 @@ void Engine::Impl::install_pending_outbound(IkeSa& sa, ChildSa& child) {
     if (Status st = deps.kernel.add_sa(*out); !st) {
         log->error("{}installing outbound SA {} failed: {}", prefix(sa), to_hex(child.spi_out),
                    st.error().message());
+    } else if (sa.peer) {
+        retire_previous_run_sas(*sa.peer);
     }
 }
 

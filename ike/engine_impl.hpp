@@ -237,6 +237,10 @@ class Engine::Impl {
     uint64_t next_child_id = 1;
     uint32_t next_reqid = 1;
     bool shutting_down = false;
+    // Our SAs found in the kernel at start: a previous run's, left by a crash or SIGKILL (a clean
+    // stop removes its own). Each is removed once a new CHILD SA with its peer is up in both
+    // directions, so traffic keeps flowing on the old pair until then (docs/operations.md).
+    std::vector<kernel::OwnedSa> previous_run_sas;
 
     struct Wake {
         TimePoint when;
@@ -402,6 +406,8 @@ class Engine::Impl {
     void heal_child(IkeSa& sa, uint64_t child_id, const std::string& why, TimePoint now);
     std::pair<IkeSa*, ChildSa*> child_by_kernel_spi(const IpAddress& dst, EspSpi spi);
     void resync_kernel(TimePoint now);
+    void note_previous_run_sas();
+    void retire_previous_run_sas(Peer& peer);
     void apply_initial_contact(IkeSa& fresh, TimePoint now);
     void resolve_duplicates(Peer& peer, TimePoint now);
     bool we_sort_first(const PeerConfig& pc) const;

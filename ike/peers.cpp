@@ -262,9 +262,64 @@ void Engine::Impl::resolve_duplicates(Peer& peer, TimePoint now) {
 // --- the public verbs --------------------------------------------------------------------------
 
 void Engine::Impl::start(TimePoint now) {
+    note_previous_run_sas();
     for (const PeerConfig& pc : cfg.peers)
         add_peer(pc, now);
     refresh_proposals();
+}
+
+// Called once, before anything is negotiated: every owned SA in the kernel now is a previous
+// run's. Its policies need nothing (add_peer takes them over); its SAs still carry traffic with
+// peers that do not yet know we restarted, so they are not touched here.
+void Engine::Impl::note_previous_run_sas() {
+    auto owned = deps.kernel.list_owned();
+    if (!owned) {
+        log->warn(
+            "cannot list the kernel's SAs ({}); a previous run's SAs, if any, stay until "
+            "their lifetime ends",
+            owned.error().message());
+        return;
+    }
+    previous_run_sas = std::move(owned->sas);
+    if (!previous_run_sas.empty()) {
+        log->info(
+            "{} SAs of a previous run in the kernel; each goes once a new CHILD SA with its "
+            "peer is up",
+            previous_run_sas.size());
+    }
+}
+
+// The peer has a new CHILD SA in both directions, and learnt of our restart by INITIAL_CONTACT
+// (it dropped its side of the old pairs then): our side of them is dead weight. An SPI this run
+// uses is never removed, in case the kernel handed out an old SPI again after the old SA expired.
+void Engine::Impl::retire_previous_run_sas(Peer& peer) {
+    if (previous_run_sas.empty()) return;
+    auto in_use = [&](const kernel::OwnedSa& old) {
+        for (uint64_t id : peer.sas) {
+            if (IkeSa* sa = find_sa(id)) {
+                for (const ChildSa& c : sa->children) {
+                    if (c.spi_in == old.spi || c.spi_out == old.spi) return true;
+                }
+            }
+        }
+        return false;
+    };
+    size_t removed = 0;
+    std::erase_if(previous_run_sas, [&](const kernel::OwnedSa& old) {
+        if (old.src != peer.cfg.address && old.dst != peer.cfg.address) return false;
+        if (in_use(old)) return true;
+        Status st = deps.kernel.delete_sa(old.dst, old.spi);
+        if (st) {
+            ++removed;
+        } else if (!st.error().is(Errc::kernel_no_entry)) {
+            log->warn("peer {}: removing SA {} left by a previous run failed: {}", peer.cfg.name,
+                      to_hex(old.spi), st.error().message());
+        }
+        return true;
+    });
+    if (removed > 0) {
+        log->info("peer {}: removed {} SAs left by a previous run", peer.cfg.name, removed);
+    }
 }
 
 void Engine::Impl::refresh_proposals() {

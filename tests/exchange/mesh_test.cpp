@@ -122,6 +122,45 @@ TEST_CASE("a restarted peer's INITIAL_CONTACT clears the stale SAs at once") {
     CHECK(cleared);
 }
 
+TEST_CASE(
+    "after a SIGKILL the restarted daemon removes its previous run's SAs once the new pair is up") {
+    Network net;
+    Node& a = net.add("a", "10.0.0.1", 1);
+    Node& b = net.add("b", "10.0.0.2", 2);
+    net.full_mesh([](Node&, ike::PeerConfig& p) { p.dpd_delay = std::chrono::seconds(3600); });
+    net.start_all();
+    net.run_for(4s);
+    check_settled_pair(net, a, b);
+    const auto old = b.peer(net.now, "a").child_sas[0];
+    // An SA of ours with a host that is not (or no longer) a configured peer: nobody will
+    // negotiate with it in this run, so it is left to its lifetime.
+    kernel::SaParams stray;
+    stray.src = b.address;
+    stray.dst = *IpAddress::parse("10.0.0.9");
+    stray.spi = EspSpi{0xc0de0009};
+    stray.reqid = ReqId{77};
+    stray.encr = {crypto::EncrAlg::aes_gcm_16, 128};
+    stray.encr_key = crypto::SecretBytes(Bytes(20, 0x42));
+    REQUIRE(b.kernel.add_sa(stray).ok());
+    // SIGKILL: the engine goes, its kernel state stays (unlike reboot_kernel).
+    net.crash(b);
+    net.start(b);
+    // Until the new pair is up the old one still carries traffic: nothing removed at start.
+    CHECK(b.kernel.find_sa(b.address, old.spi_in) != nullptr);
+    CHECK(b.kernel.find_sa(a.address, old.spi_out) != nullptr);
+    net.run_for(15s);  // past the follower delay and the responder's outbound grace
+    check_settled_pair(net, a, b);
+    const auto fresh = b.peer(net.now, "a").child_sas[0];
+    CHECK(fresh.spi_in != old.spi_in);
+    CHECK(b.kernel.find_sa(b.address, old.spi_in) == nullptr);
+    CHECK(b.kernel.find_sa(a.address, old.spi_out) == nullptr);
+    CHECK(b.kernel.find_sa(b.address, fresh.spi_in) != nullptr);
+    CHECK(b.kernel.find_sa(a.address, fresh.spi_out) != nullptr);
+    CHECK(b.kernel.find_sa(stray.dst, stray.spi) != nullptr);
+    CHECK(b.kernel.sa_count() == 3);  // the new pair and the stray SA
+    CHECK(a.kernel.sa_count() == 2);  // a dropped its old pair on INITIAL_CONTACT
+}
+
 TEST_CASE("a mesh of six nodes started at the same moment settles on one SA pair per pair") {
     for (uint64_t seed : {1u, 7u, 42u}) {
         DYNAMIC_SECTION("seed " << seed) {
