@@ -406,7 +406,7 @@ class Engine::Impl {
     void heal_child(IkeSa& sa, uint64_t child_id, const std::string& why, TimePoint now);
     std::pair<IkeSa*, ChildSa*> child_by_kernel_spi(const IpAddress& dst, EspSpi spi);
     void resync_kernel(TimePoint now);
-    void note_previous_run_sas();
+    void remove_stale_policies(const std::vector<kernel::OwnedPolicy>& previous);
     void retire_previous_run_sas(Peer& peer);
     void apply_initial_contact(IkeSa& fresh, TimePoint now);
     void resolve_duplicates(Peer& peer, TimePoint now);

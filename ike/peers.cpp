@@ -262,24 +262,22 @@ void Engine::Impl::resolve_duplicates(Peer& peer, TimePoint now) {
 // --- the public verbs --------------------------------------------------------------------------
 
 void Engine::Impl::start(TimePoint now) {
-    note_previous_run_sas();
-    for (const PeerConfig& pc : cfg.peers)
-        add_peer(pc, now);
-    refresh_proposals();
-}
-
-// Called once, before anything is negotiated: every owned SA in the kernel now is a previous
-// run's. Its policies need nothing (add_peer takes them over); its SAs still carry traffic with
-// peers that do not yet know we restarted, so they are not touched here.
-void Engine::Impl::note_previous_run_sas() {
+    // Before anything is installed: whatever of ours is in the kernel now is a previous run's
+    // (a crash or SIGKILL; a clean stop removes its own).
     auto owned = deps.kernel.list_owned();
     if (!owned) {
         log->warn(
-            "cannot list the kernel's SAs ({}); a previous run's SAs, if any, stay until "
-            "their lifetime ends",
+            "cannot list the kernel's entries ({}); a previous run's, if any, stay until their "
+            "lifetime ends",
             owned.error().message());
-        return;
     }
+    for (const PeerConfig& pc : cfg.peers)
+        add_peer(pc, now);
+    refresh_proposals();
+    if (!owned) return;
+    remove_stale_policies(owned->policies);
+    // Its SAs still carry traffic with peers that do not yet know we restarted: each goes once
+    // a new CHILD SA with its peer is up (retire_previous_run_sas).
     previous_run_sas = std::move(owned->sas);
     if (!previous_run_sas.empty()) {
         log->info(
@@ -287,6 +285,35 @@ void Engine::Impl::note_previous_run_sas() {
             "peer is up",
             previous_run_sas.size());
     }
+}
+
+// A previous run's policies that this configuration also has were taken over by add_peer
+// (installed with update); the others (a peer or traffic class since removed from the
+// configuration) are removed, as a reload would have removed them.
+void Engine::Impl::remove_stale_policies(const std::vector<kernel::OwnedPolicy>& previous) {
+    std::vector<kernel::KernelOp> ops;
+    for (const kernel::OwnedPolicy& old : previous) {
+        bool current = false;
+        for (const auto& [name, p] : peers) {
+            for (const kernel::PolicyParams& pol : p->policies)
+                current |= pol.id == old.id;
+        }
+        if (!current) ops.emplace_back(kernel::DeletePolicy{old.id});
+    }
+    if (ops.empty()) return;
+    size_t removed = 0;
+    auto results = deps.kernel.submit(ops);
+    for (size_t i = 0; i < results.size(); ++i) {
+        const auto& id = std::get<kernel::DeletePolicy>(ops[i]).id;
+        if (results[i]) {
+            ++removed;
+        } else if (!results[i].error().is(Errc::kernel_no_entry)) {
+            log->warn("removing policy {} left by a previous run failed: {}",
+                      id.selector.to_string(), results[i].error().message());
+        }
+    }
+    log->info("removed {} policies of a previous run that the configuration no longer has",
+              removed);
 }
 
 // The peer has a new CHILD SA in both directions, and learnt of our restart by INITIAL_CONTACT

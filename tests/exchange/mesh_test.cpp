@@ -123,7 +123,8 @@ TEST_CASE("a restarted peer's INITIAL_CONTACT clears the stale SAs at once") {
 }
 
 TEST_CASE(
-    "after a SIGKILL the restarted daemon removes its previous run's SAs once the new pair is up") {
+    "after a SIGKILL the restarted daemon removes its previous run's SAs once the new pair is up, "
+    "and its stale policies at once") {
     Network net;
     Node& a = net.add("a", "10.0.0.1", 1);
     Node& b = net.add("b", "10.0.0.2", 2);
@@ -142,9 +143,20 @@ TEST_CASE(
     stray.encr = {crypto::EncrAlg::aes_gcm_16, 128};
     stray.encr_key = crypto::SecretBytes(Bytes(20, 0x42));
     REQUIRE(b.kernel.add_sa(stray).ok());
+    // And a policy of ours for traffic the configuration no longer mentions (a peer or bypass
+    // class since removed).
+    kernel::PolicyParams stale;
+    stale.id = {kernel::Selector::host_to_host(b.address, stray.dst), kernel::Direction::out};
+    stale.reqid = ReqId{77};
+    stale.priority = kernel::kPriorityBypass + 500;
+    REQUIRE(b.kernel.add_policy(stale).ok());
+    const size_t policies = b.kernel.policy_count();
     // SIGKILL: the engine goes, its kernel state stays (unlike reboot_kernel).
     net.crash(b);
     net.start(b);
+    // The policies this configuration has are taken over, the stale one is gone.
+    CHECK(b.kernel.policy_count() == policies - 1);
+    CHECK(a.kernel.policy_count() == policies - 1);
     // Until the new pair is up the old one still carries traffic: nothing removed at start.
     CHECK(b.kernel.find_sa(b.address, old.spi_in) != nullptr);
     CHECK(b.kernel.find_sa(a.address, old.spi_out) != nullptr);
