@@ -131,3 +131,32 @@ ikm_wait_pairs() {
     eventually "$1" - "^pairs ok $3\$" ikm_sas "$2" pairs "$3"
     printf '%s\n' "$E2E_OUT" | sed 1d | sed 's/^/      /'
 }
+
+# For scenarios with one ikemeshd node `a` and third-party peers (ikemesh_strongswan,
+# ikemesh_libreswan); echo servers (e2e-probe serve both 5001) must run on a and the peers.
+
+# ikm_esp_states NODE: how many ESP states NODE's kernel holds.
+ikm_esp_states() { ip -n "$(ns_of "$1")" xfrm state | grep -c 'proto esp' || true; }
+
+# ikm_both_ways NODE: UDP and TCP from a to NODE and from NODE to a, as ESP on both kernels.
+ikm_both_ways() {
+    local before
+    before=$(esp_packets "$1")
+    expect a "udp ok 3/3 tcp ok 3/3" e2e-probe send both "$(ip4 "$1")" 5001 --count 3 --timeout 20
+    expect "$1" "udp ok 3/3 tcp ok 3/3" e2e-probe send both "$(ip4 a)" 5001 --count 3 --timeout 20
+    at_least "ESP packets counted by $1's states" "$(esp_packets "$1")" $((before + 12))
+}
+
+# ikm_one_pair NODE PAIRS: a holds one IKE and one CHILD SA with NODE (and its kernel only those
+# of its PAIRS established pairs), and NODE's kernel holds exactly one ESP pair.
+ikm_one_pair() {
+    eventually 30 - "^2$" ikm_esp_states "$1"
+    eventually 30 - "^pairs ok $2\$" ikm_sas a pairs "$2"
+    expect - "^ike [0-9a-f]+ [0-9a-f]+ child [0-9a-f]{8} [0-9a-f]{8}\$" ikm_sas a spis "$1"
+}
+
+# ikm_rekeyed NODE OLD_IN: a's CHILD SA with NODE now has an inbound SPI other than OLD_IN.
+ikm_rekeyed() {
+    eventually 30 - "^ike [0-9a-f]+ [0-9a-f]+ child [0-9a-f]{8} [0-9a-f]{8}\$" sh -c \
+        "ikm-sas '$IKM_RUN/a.sock' '$(ns_of a)' spis $1 | grep -v ' $2 '"
+}

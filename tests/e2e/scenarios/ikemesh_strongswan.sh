@@ -74,26 +74,6 @@ secrets {
 EOF
 }
 
-# esp_count NODE: the ESP states in NODE's kernel.
-esp_count() { ip -n "$(ns_of "$1")" xfrm state | grep -c 'proto esp' || true; }
-
-# both_ways NODE: UDP and TCP from a to NODE and from NODE to a, as ESP on both kernels.
-both_ways() {
-    local before
-    before=$(esp_packets "$1")
-    expect a "udp ok 3/3 tcp ok 3/3" e2e-probe send both "$(ip4 "$1")" 5001 --count 3 --timeout 20
-    expect "$1" "udp ok 3/3 tcp ok 3/3" e2e-probe send both "$(ip4 a)" 5001 --count 3 --timeout 20
-    at_least "ESP packets counted by $1's states" "$(esp_packets "$1")" $((before + 12))
-}
-
-# one_pair NODE: a holds one IKE and one CHILD SA with NODE (and the kernel only those), and
-# NODE's kernel holds exactly one ESP pair.
-one_pair() {
-    eventually 30 - "^2$" esp_count "$1"
-    eventually 30 - "^pairs ok $2\$" ikm_sas a pairs "$2"
-    expect - "^ike [0-9a-f]+ [0-9a-f]+ child [0-9a-f]{8} [0-9a-f]{8}\$" ikm_sas a spis "$1"
-}
-
 B=$E2E_LOG/charon-b
 C=$E2E_LOG/charon-c
 mkdir -p "$B" "$C"
@@ -119,42 +99,38 @@ note "a -> b (ikemeshd initiates, AES-GCM-16)"
 ikm_wait_pairs 60 a 1
 expect - "INSTALLED, TRANSPORT" swan_list_sas "$B"
 expect - "ESP:AES_GCM_16-128" swan_list_sas "$B"
-both_ways b
-read -r _ _ _ _ IN OUT <<<"$(ikm_sas a spis b)"
+ikm_both_ways b
+read -r _ _ _ _ IN _ <<<"$(ikm_sas a spis b)"
 on - ikm_ctl a rekey b
-eventually 30 - "^ike [0-9a-f]+ [0-9a-f]+ child [0-9a-f]{8} [0-9a-f]{8}\$" sh -c \
-    "ikm-sas '$IKM_RUN/a.sock' '$(ns_of a)' spis b | grep -v ' $IN '"
-one_pair b 1
-read -r _ _ _ _ IN OUT <<<"$(ikm_sas a spis b)"
+ikm_rekeyed b "$IN"
+ikm_one_pair b 1
+read -r _ _ _ _ IN _ <<<"$(ikm_sas a spis b)"
 expect - "rekey completed" swan_rekey "$B" --child peer
-eventually 30 - "^ike [0-9a-f]+ [0-9a-f]+ child [0-9a-f]{8} [0-9a-f]{8}\$" sh -c \
-    "ikm-sas '$IKM_RUN/a.sock' '$(ns_of a)' spis b | grep -v ' $IN '"
-one_pair b 1
-both_ways b
+ikm_rekeyed b "$IN"
+ikm_one_pair b 1
+ikm_both_ways b
 
 note "c -> a (charon initiates, AES-CBC + HMAC-SHA2-256)"
 expect - "initiate completed successfully" swan_initiate "$C" --child peer
 expect - "ESP:AES_CBC-128/HMAC_SHA2_256_128" swan_list_sas "$C"
-one_pair c 2
-both_ways c
-read -r _ _ _ _ IN OUT <<<"$(ikm_sas a spis c)"
+ikm_one_pair c 2
+ikm_both_ways c
+read -r _ _ _ _ IN _ <<<"$(ikm_sas a spis c)"
 expect - "rekey completed" swan_rekey "$C" --child peer
-eventually 30 - "^ike [0-9a-f]+ [0-9a-f]+ child [0-9a-f]{8} [0-9a-f]{8}\$" sh -c \
-    "ikm-sas '$IKM_RUN/a.sock' '$(ns_of a)' spis c | grep -v ' $IN '"
-one_pair c 2
-read -r _ _ _ _ IN OUT <<<"$(ikm_sas a spis c)"
+ikm_rekeyed c "$IN"
+ikm_one_pair c 2
+read -r _ _ _ _ IN _ <<<"$(ikm_sas a spis c)"
 on - ikm_ctl a rekey c
-eventually 30 - "^ike [0-9a-f]+ [0-9a-f]+ child [0-9a-f]{8} [0-9a-f]{8}\$" sh -c \
-    "ikm-sas '$IKM_RUN/a.sock' '$(ns_of a)' spis c | grep -v ' $IN '"
-one_pair c 2
-both_ways c
+ikm_rekeyed c "$IN"
+ikm_one_pair c 2
+ikm_both_ways c
 
 note "deletes: ikemeshd terminates b, charon c terminates a"
 on - ikm_ctl a terminate b
-eventually 30 - "^0$" esp_count b
+eventually 30 - "^0$" ikm_esp_states b
 expect_not - "ESTABLISHED" swan_list_sas "$B"
 expect - "terminate completed" swan_terminate "$C" --ike peer
-eventually 30 - "^0$" esp_count c
+eventually 30 - "^0$" ikm_esp_states c
 eventually 30 - "^kernel 0\$" ikm_sas a kernel
 expect - "^ike - - child - -\$" ikm_sas a spis c
 
@@ -187,14 +163,14 @@ expect - "loaded certificate from .*c.pem" swan_load "$C" "$pki/c-swan/swanctl.c
 IKM_PKI=$pki ikm_node a
 ikm_start a
 ikm_wait_pairs 60 a 1
-both_ways b
+ikm_both_ways b
 expect - "initiate completed successfully" swan_initiate "$C" --child peer
-one_pair c 2
-both_ways c
+ikm_one_pair c 2
+ikm_both_ways c
 expect - "authentication of 'a.mesh.test' with (ECDSA|RFC7427).*successful" \
     cat "$B/charon.log"
 expect - "authentication of 'a.mesh.test' with (ECDSA|RFC7427).*successful" \
     cat "$C/charon.log"
 stop ikemeshd-a
-eventually 30 - "^0$" esp_count b
-eventually 30 - "^0$" esp_count c
+eventually 30 - "^0$" ikm_esp_states b
+eventually 30 - "^0$" ikm_esp_states c
