@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <vector>
 
 #include "common/bytes.hpp"
@@ -324,7 +325,8 @@ class EcpKeyExchange final : public KeyExchange {
 //   which is slower (38.5 vs 31.5 us here). To keep OpenSSL from doing that, the private key is
 //   imported together with a placeholder public value (the base point), which OpenSSL stores
 //   without checking and never reads for a derivation; the real public value is held here and
-//   is what public_key() returns. X448 keys are made by OpenSSL: there its fixed-base code is
+//   is what public_key() returns; an OpenSSL that refused such an import would get the ordinary
+//   one instead (slower, same values). X448 keys are made by OpenSSL: there its fixed-base code is
 //   the faster one (X448 exchange 413 us that way, 444 us with the ladder).
 // X25519 key pair + shared secret: about 67 us instead of 76 (docs/performance.md).
 class XdhKeyExchange final : public KeyExchange {
@@ -353,12 +355,10 @@ class XdhKeyExchange final : public KeyExchange {
                                                              std::span<const uint8_t> priv) {
         if (priv.size() != g.secret_bytes)
             return Error{Errc::bad_key_length, "X25519/X448 private key length"};
-        if (!ladder_public(g)) {
-            PkeyPtr key(EVP_PKEY_new_raw_private_key_ex(nullptr, g.keytype, nullptr, priv.data(),
-                                                        priv.size()));
-            if (!key) return openssl_error(Errc::crypto_failure, "raw private key");
-            return with_openssl_public(group, g, std::move(key));
-        }
+        // Set once an OpenSSL refused the placeholder import (see below): no point asking again.
+        static std::atomic<bool> placeholder_refused{false};
+        if (!ladder_public(g) || placeholder_refused.load(std::memory_order_relaxed))
+            return from_private_by_openssl(group, g, priv);
         const auto base = base_point(g);
         OSSL_PARAM params[] = {
             OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PRIV_KEY,
@@ -368,8 +368,14 @@ class XdhKeyExchange final : public KeyExchange {
             OSSL_PARAM_construct_end()};
         EVP_PKEY_CTX* fromdata = thread_xdh_fromdata_ctx(g);
         EVP_PKEY* raw = nullptr;
-        if (fromdata == nullptr || EVP_PKEY_fromdata(fromdata, &raw, EVP_PKEY_KEYPAIR, params) != 1)
-            return openssl_error(Errc::crypto_failure, "X25519 private key");
+        if (fromdata == nullptr ||
+            EVP_PKEY_fromdata(fromdata, &raw, EVP_PKEY_KEYPAIR, params) != 1) {
+            // An OpenSSL that checked the public value against the private key on import would
+            // refuse the placeholder: take the ordinary, slower way then rather than fail.
+            detail::clear_openssl_errors();
+            placeholder_refused.store(true, std::memory_order_relaxed);
+            return from_private_by_openssl(group, g, priv);
+        }
         auto kx = make(group, g, PkeyPtr(raw));
         if (!kx) return kx.take_error();
         auto pub = (*kx)->derive_with(base);
@@ -401,6 +407,15 @@ class XdhKeyExchange final : public KeyExchange {
             return openssl_error(Errc::crypto_failure, "X25519/X448 derive context");
         return std::unique_ptr<XdhKeyExchange>(
             new XdhKeyExchange(group, g, std::move(key), std::move(derive)));
+    }
+
+    // OpenSSL computes the public value from the private key.
+    static Result<std::unique_ptr<KeyExchange>> from_private_by_openssl(
+        DhGroup group, const PkeyGroup& g, std::span<const uint8_t> priv) {
+        PkeyPtr key(
+            EVP_PKEY_new_raw_private_key_ex(nullptr, g.keytype, nullptr, priv.data(), priv.size()));
+        if (!key) return openssl_error(Errc::crypto_failure, "raw private key");
+        return with_openssl_public(group, g, std::move(key));
     }
 
     // A key whose public value OpenSSL computed: take it from the key.
