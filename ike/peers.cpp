@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <set>
 
 #include "ike/engine_impl.hpp"
 #include "ike/timer_policy.hpp"
@@ -291,14 +292,14 @@ void Engine::Impl::start(TimePoint now) {
 // (installed with update); the others (a peer or traffic class since removed from the
 // configuration) are removed, as a reload would have removed them.
 void Engine::Impl::remove_stale_policies(const std::vector<kernel::OwnedPolicy>& previous) {
+    std::set<kernel::PolicyId, kernel::PolicyIdLess> current;
+    for (const auto& [name, p] : peers) {
+        for (const kernel::PolicyParams& pol : p->policies)
+            current.insert(pol.id);
+    }
     std::vector<kernel::KernelOp> ops;
     for (const kernel::OwnedPolicy& old : previous) {
-        bool current = false;
-        for (const auto& [name, p] : peers) {
-            for (const kernel::PolicyParams& pol : p->policies)
-                current |= pol.id == old.id;
-        }
-        if (!current) ops.emplace_back(kernel::DeletePolicy{old.id});
+        if (!current.contains(old.id)) ops.emplace_back(kernel::DeletePolicy{old.id});
     }
     if (ops.empty()) return;
     size_t removed = 0;

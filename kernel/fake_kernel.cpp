@@ -58,16 +58,6 @@ size_t FakeKernel::SaKeyHash::operator()(const SaKey& k) const noexcept {
     return h;
 }
 
-bool FakeKernel::PolicyKeyLess::operator()(const PolicyId& a, const PolicyId& b) const {
-    const auto& x = a.selector;
-    const auto& y = b.selector;
-    const uint16_t xs = x.effective_src_mask(), xd = x.effective_dst_mask();
-    const uint16_t ys = y.effective_src_mask(), yd = y.effective_dst_mask();
-    return std::tie(x.src, x.dst, x.src_prefix, x.dst_prefix, x.protocol, x.src_port, x.dst_port,
-                    xs, xd, a.dir) < std::tie(y.src, y.dst, y.src_prefix, y.dst_prefix, y.protocol,
-                                              y.src_port, y.dst_port, ys, yd, b.dir);
-}
-
 FakeKernel::FakeKernel(uint32_t seed) : spi_state_(seed == 0 ? 1 : seed) {
     event_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 }

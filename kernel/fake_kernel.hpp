@@ -116,10 +116,6 @@ class FakeKernel final : public Kernel {
     struct SaKeyHash {
         size_t operator()(const SaKey& k) const noexcept;
     };
-    struct PolicyKeyLess {
-        bool operator()(const PolicyId& a, const PolicyId& b) const;
-    };
-
     void record(Call call);
     std::optional<Error> take_failure(Verb v);
     Status store_sa(const SaParams& sa, bool update);
@@ -127,7 +123,7 @@ class FakeKernel final : public Kernel {
     void signal();
 
     std::unordered_map<SaKey, Sa, SaKeyHash> sad_;
-    std::map<PolicyId, PolicyParams, PolicyKeyLess> policies_;
+    std::map<PolicyId, PolicyParams, PolicyIdLess> policies_;
     std::vector<Call> calls_;
     std::array<size_t, kVerbCount> counts_{};
     std::array<std::deque<Error>, kVerbCount> failures_;

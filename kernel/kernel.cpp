@@ -140,6 +140,16 @@ bool Selector::operator==(const Selector& o) const {
            effective_dst_mask() == o.effective_dst_mask();
 }
 
+bool PolicyIdLess::operator()(const PolicyId& a, const PolicyId& b) const {
+    const auto& x = a.selector;
+    const auto& y = b.selector;
+    const uint16_t xs = x.effective_src_mask(), xd = x.effective_dst_mask();
+    const uint16_t ys = y.effective_src_mask(), yd = y.effective_dst_mask();
+    return std::tie(x.src, x.dst, x.src_prefix, x.dst_prefix, x.protocol, x.src_port, x.dst_port,
+                    xs, xd, a.dir) < std::tie(y.src, y.dst, y.src_prefix, y.dst_prefix, y.protocol,
+                                              y.src_port, y.dst_port, ys, yd, b.dir);
+}
+
 std::string Selector::to_string() const {
     std::string s = src.to_string() + "/" + std::to_string(src_prefix);
     s += port_label(src_port, src_port_mask);

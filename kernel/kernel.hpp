@@ -151,6 +151,11 @@ struct PolicyId {
     Direction dir = Direction::out;
     bool operator==(const PolicyId&) const = default;
 };
+// A strict weak order that agrees with PolicyId's == (ports under their effective masks), for
+// sets and maps of policies.
+struct PolicyIdLess {
+    bool operator()(const PolicyId& a, const PolicyId& b) const;
+};
 
 struct PolicyParams {
     PolicyId id;
