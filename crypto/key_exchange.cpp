@@ -359,7 +359,7 @@ class XdhKeyExchange final : public KeyExchange {
         static std::atomic<bool> placeholder_refused{false};
         if (!ladder_public(g) || placeholder_refused.load(std::memory_order_relaxed))
             return from_private_by_openssl(group, g, priv);
-        const auto base = base_point(g);
+        const std::span<const uint8_t> base = kBasePoint;
         OSSL_PARAM params[] = {
             OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PRIV_KEY,
                                               const_cast<uint8_t*>(priv.data()), priv.size()),
@@ -432,11 +432,8 @@ class XdhKeyExchange final : public KeyExchange {
         return std::unique_ptr<KeyExchange>(std::move(*kx));
     }
 
-    // RFC 7748 4.1: the base point u = 9, little-endian.
-    static std::span<const uint8_t> base_point(const PkeyGroup&) {
-        static constexpr std::array<uint8_t, 32> u9{9};
-        return u9;
-    }
+    // RFC 7748 4.1: the Curve25519 base point u = 9, little-endian.
+    static constexpr std::array<uint8_t, 32> kBasePoint{9};
 
     static EVP_PKEY_CTX* thread_xdh_fromdata_ctx(const PkeyGroup& g) {
         thread_local std::array<PkeyCtxPtr, kPkeyGroups> ctxs;
