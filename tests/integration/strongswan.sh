@@ -45,6 +45,8 @@ t_start=$(date +%s)
 
 # shellcheck source=tests/interop/strongswan.sh
 . "$src/tests/interop/strongswan.sh"
+# shellcheck source=tests/interop/pki.sh
+. "$src/tests/interop/pki.sh"
 # shellcheck source=tests/integration/lib/ikemesh.sh
 . "$src/tests/integration/lib/ikemesh.sh"
 
@@ -110,32 +112,14 @@ esp_of() { case $1 in cbc) echo aes256-sha256 ;; *) echo aes128gcm16 ;; esac; }
 # --- credentials: a PSK and a P-256 PKI made here -------------------------------------------------
 psk="0s$(head -c 32 /dev/urandom | base64)"
 pki=$dir/pki
-mkdir -p "$pki" "$dir/swan/x509" "$dir/swan/x509ca" "$dir/swan/pkcs8"
-(
-    cd "$pki"
-    openssl ecparam -name prime256v1 -genkey -noout -out ca.key
-    openssl req -x509 -new -key ca.key -subj "/CN=ikemesh interop CA" -days 2 \
-        -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
-        -out ca.pem
-    # cert NAME SAN...: a P-256 key (PKCS#8) and a certificate with every SAN as a dNSName
-    cert() {
-        local n=$1 san="" s
-        shift
-        for s in "$@"; do san="$san${san:+,}DNS:$s"; done
-        openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$n.key"
-        openssl req -new -key "$n.key" -subj "/CN=$1" -out "$n.csr"
-        printf 'subjectAltName=%s\nkeyUsage=critical,digitalSignature\n' "$san" >"$n.ext"
-        openssl x509 -req -in "$n.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
-            -extfile "$n.ext" -out "$n.pem"
-    }
-    cert ikm ikm-cert.mesh.test
-    # charon: one certificate naming the identity of every certificate connection
-    cert swan i-cert-gcm.swan.test i-cert-cbc.swan.test r-cert-gcm.swan.test r-cert-cbc.swan.test
-) >"$dir/openssl.log" 2>&1 || { cat "$dir/openssl.log" >&2; fail "openssl could not make the PKI"; }
-chmod 0600 "$pki/ikm.key"
-cp "$pki/swan.pem" "$dir/swan/x509/"
-cp "$pki/ca.pem" "$dir/swan/x509ca/"
-cp "$pki/swan.key" "$dir/swan/pkcs8/"
+{
+    pki_ca "$pki" "ikemesh interop CA" &&
+        pki_cert "$pki" ikm ikm-cert.mesh.test &&
+        # charon: one certificate naming the identity of every certificate connection
+        pki_cert "$pki" swan i-cert-gcm.swan.test i-cert-cbc.swan.test r-cert-gcm.swan.test \
+            r-cert-cbc.swan.test &&
+        swan_creds "$pki" swan "$dir/swan"
+} >"$dir/openssl.log" 2>&1 || { cat "$dir/openssl.log" >&2; fail "openssl could not make the PKI"; }
 
 # --- charon's swanctl.conf ------------------------------------------------------------------------
 {

@@ -24,6 +24,8 @@ requires cmd:swanctl
 requires cmd:openssl
 # shellcheck source=tests/interop/strongswan.sh
 . "$IKEMESH_SOURCE/tests/interop/strongswan.sh"
+# shellcheck source=tests/interop/pki.sh
+. "$IKEMESH_SOURCE/tests/interop/pki.sh"
 
 switch sw
 host a
@@ -137,24 +139,12 @@ expect - "^ike - - child - -\$" ikm_sas a spis c
 note "round 2: ECDSA P-256 certificates"
 stop ikemeshd-a
 pki=$E2E_LOG/pki
-mkdir -p "$pki"
-on - openssl ecparam -name prime256v1 -genkey -noout -out "$pki/ca.key"
-on - openssl req -x509 -new -key "$pki/ca.key" -subj "/CN=ikemesh e2e CA" -days 2 \
-    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
-    -out "$pki/ca.pem"
+on - pki_ca "$pki" "ikemesh e2e CA"
 for n in a b c; do
-    on - openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$pki/$n.key"
-    on - chmod 0600 "$pki/$n.key"
-    on - openssl req -new -key "$pki/$n.key" -subj "/CN=$n.mesh.test" -out "$pki/$n.csr"
-    printf 'subjectAltName=DNS:%s.mesh.test\nkeyUsage=critical,digitalSignature\n' "$n" >"$pki/$n.ext"
-    on - openssl x509 -req -in "$pki/$n.csr" -CA "$pki/ca.pem" -CAkey "$pki/ca.key" \
-        -CAcreateserial -days 2 -extfile "$pki/$n.ext" -out "$pki/$n.pem"
+    on - pki_cert "$pki" "$n" "$n.mesh.test"
 done
 for n in b c; do
-    mkdir -p "$pki/$n-swan/x509" "$pki/$n-swan/x509ca" "$pki/$n-swan/pkcs8"
-    cp "$pki/$n.pem" "$pki/$n-swan/x509/"
-    cp "$pki/ca.pem" "$pki/$n-swan/x509ca/"
-    cp "$pki/$n.key" "$pki/$n-swan/pkcs8/"
+    on - swan_creds "$pki" "$n" "$pki/$n-swan"
 done
 swan_conf b aes128gcm16 pubkey >"$pki/b-swan/swanctl.conf"
 swan_conf c aes128-sha256 pubkey >"$pki/c-swan/swanctl.conf"

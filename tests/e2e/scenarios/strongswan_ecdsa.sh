@@ -17,25 +17,18 @@ requires cmd:swanctl
 requires cmd:openssl
 # shellcheck source=tests/interop/strongswan.sh
 . "$IKEMESH_SOURCE/tests/interop/strongswan.sh"
+# shellcheck source=tests/interop/pki.sh
+. "$IKEMESH_SOURCE/tests/interop/pki.sh"
 
 host a
 host b
 wire a b 10.0.1.1/30 10.0.1.2/30
 
 pki=$E2E_LOG/pki
-mkdir -p "$pki"
-on - openssl ecparam -name prime256v1 -genkey -noout -out "$pki/ca.key"
-on - openssl req -x509 -new -key "$pki/ca.key" -subj "/CN=ikemesh e2e CA" -days 2 \
-    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
-    -out "$pki/ca.pem"
+on - pki_ca "$pki" "ikemesh e2e CA"
 for n in a b; do
-    mkdir -p "$pki/$n/x509" "$pki/$n/x509ca" "$pki/$n/pkcs8"
-    on - openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$pki/$n/pkcs8/$n.key"
-    on - openssl req -new -key "$pki/$n/pkcs8/$n.key" -subj "/CN=$n.e2e.test" -out "$pki/$n.csr"
-    printf 'subjectAltName=DNS:%s.e2e.test\nkeyUsage=critical,digitalSignature\n' "$n" >"$pki/$n.ext"
-    on - openssl x509 -req -in "$pki/$n.csr" -CA "$pki/ca.pem" -CAkey "$pki/ca.key" \
-        -CAcreateserial -days 2 -extfile "$pki/$n.ext" -out "$pki/$n/x509/$n.pem"
-    cp "$pki/ca.pem" "$pki/$n/x509ca/ca.pem"
+    on - pki_cert "$pki" "$n" "$n.e2e.test"
+    on - swan_creds "$pki" "$n" "$pki/$n"
 done
 
 # conf LOCAL REMOTE ME PEER: written beside the credential folders swanctl loads them from.
