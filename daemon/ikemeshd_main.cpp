@@ -1,4 +1,9 @@
-// ikemeshd: the ikemesh IKEv2 daemon. `ikemeshd [--config DIR] [--check] [--foreground]`.
+// ikemeshd: the ikemesh IKEv2 daemon.
+// `ikemeshd [--config DIR] [--socket PATH] [--check] [--foreground]`.
+//
+// Capabilities (daemon/capabilities.hpp): before touching the kernel it checks that it may have
+// what the configuration needs and drops everything else; once its sockets are open it keeps only
+// CAP_NET_ADMIN (none with kernel = "fake"), whether systemd or root by hand started it.
 //
 // Exit status: 0 after a clean stop (SIGTERM/SIGINT) or a successful --check; 1 when the daemon
 // cannot start or stops on an error; 78 (EX_CONFIG) when the configuration is invalid, which the
@@ -14,6 +19,7 @@
 #include "config/diagnostics.hpp"
 #include "crypto/random.hpp"
 #include "crypto/self_test.hpp"
+#include "daemon/capabilities.hpp"
 #include "daemon/config_adapter.hpp"
 #include "daemon/logging.hpp"
 #include "daemon/options.hpp"
@@ -51,9 +57,13 @@ int main(int argc, char** argv) {
     std::string dir = kDefaultConfigDir;
     bool check = false;
     bool foreground = false;
+    std::string socket;
     CLI::App app{"ikemeshd: IKEv2 key-management daemon for full-mesh IPsec", "ikemeshd"};
     app.add_option("-c,--config", dir, "configuration directory (ikemesh.conf, peers.d/)")
         ->capture_default_str();
+    app.add_option("-s,--socket", socket,
+                   "control socket path, overriding control_socket (the template unit's "
+                   "instances use it)");
     app.add_flag("--check", check, "validate the configuration and exit (no kernel, no sockets)");
     app.add_flag("-f,--foreground", foreground,
                  "log to stderr even when started by systemd (the daemon never forks)");
@@ -85,10 +95,22 @@ int main(int argc, char** argv) {
             log(Subsystem::config).critical("cannot load {}: {}", dir, config.error().message());
             return kExitConfig;
         }
+        if (!socket.empty()) config->daemon.control_socket = socket;
         auto kind = kernel::parse_kernel_kind(config->daemon.kernel);
         if (!kind) {
             log(Subsystem::kernel).critical("unknown kernel backend '{}'", config->daemon.kernel);
             return kExitConfig;
+        }
+        // Checked before anything needs them, so a missing one is named instead of surfacing as
+        // EPERM from whatever would fail first.
+        auto plan = plan_capabilities(config->daemon, read_process_facts(config->daemon));
+        if (auto ok = check_capabilities(plan.startup); !ok) {
+            log(Subsystem::daemon).critical("cannot start: {}", ok.error().detail);
+            return 1;
+        }
+        if (auto ok = limit_capabilities(plan.startup); !ok) {
+            log(Subsystem::daemon).critical("cannot drop capabilities: {}", ok.error().message());
+            return 1;
         }
         std::unique_ptr<kernel::Kernel> backend;
         if (*kind == kernel::KernelKind::fake) {
@@ -111,6 +133,11 @@ int main(int argc, char** argv) {
             log(Subsystem::daemon).critical("cannot start: {}", ok.error().message());
             return 1;
         }
+        if (auto ok = limit_capabilities(plan.running); !ok) {
+            log(Subsystem::daemon).critical("cannot drop capabilities: {}", ok.error().message());
+            return 1;
+        }
+        log(Subsystem::daemon).info("capabilities: {}", describe(plan.running));
         int rc = runner.run();
         log(Subsystem::daemon).info("stopped");
         return rc;

@@ -10,7 +10,7 @@ what=${1:-build}
 
 build_pkgs="build-essential cmake ninja-build pkg-config clang lld libclang-rt-14-dev clang-format
 libssl-dev libmnl-dev libboost-dev libspdlog-dev libfmt-dev nlohmann-json3-dev catch2
-libtomlplusplus-dev libcli11-dev libsystemd-dev libbenchmark-dev"
+libtomlplusplus-dev libcli11-dev libsystemd-dev libcap-ng-dev libbenchmark-dev"
 test_pkgs="iproute2 iputils-ping tcpdump procps psmisc netcat-openbsd python3 systemd
 strongswan-charon strongswan-swanctl libstrongswan-standard-plugins libstrongswan-extra-plugins
 libcharon-extra-plugins qemu-system-x86 busybox-static cpio kmod libnss3-tools libcurl3-nss

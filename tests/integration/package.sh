@@ -33,6 +33,7 @@ echo "package.sh: built $(basename "$deb")"
 
 dpkg-deb -c "$deb" | awk '{print $6}' >"$work/contents"
 for path in ./usr/sbin/ikemeshd ./usr/bin/ikectl ./usr/lib/systemd/system/ikemeshd.service \
+    ./usr/lib/systemd/system/ikemeshd@.service \
     ./usr/share/man/man8/ikemeshd.8.gz ./usr/share/man/man8/ikectl.8.gz \
     ./usr/share/man/man5/ikemesh.conf.5.gz ./usr/share/doc/ikemesh/ikectl.md \
     ./usr/share/doc/ikemesh/operations.md ./usr/share/doc/ikemesh/examples/ikemesh.conf; do
@@ -64,9 +65,11 @@ for page in "$work"/root/usr/share/man/man*/*.gz; do
     [ -z "$warnings" ] || fail "man page $(basename "$page"): $warnings"
 done
 
-unit="$work/root/usr/lib/systemd/system/ikemeshd.service"
-cmp -s "$unit" "$src/packaging/ikemeshd.service" || fail "packaged unit differs from the source"
-for exe in $(sed -n 's#^Exec[A-Za-z]*=\(/[^ ]*\).*#\1#p' "$unit"); do
-    [ -x "$work/root$exe" ] || fail "the unit runs $exe, which the package does not install"
+for name in ikemeshd.service ikemeshd@.service; do
+    unit="$work/root/usr/lib/systemd/system/$name"
+    cmp -s "$unit" "$src/packaging/$name" || fail "packaged $name differs from the source"
+    for exe in $(sed -n 's#^Exec[A-Za-z]*=\(/[^ ]*\).*#\1#p' "$unit"); do
+        [ -x "$work/root$exe" ] || fail "$name runs $exe, which the package does not install"
+    done
 done
 echo "package.sh: OK"
