@@ -1,10 +1,14 @@
 #include "daemon/logging.hpp"
 
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/null_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
-#include <spdlog/sinks/systemd_sink.h>
+#include <sys/uio.h>
+#include <syslog.h>
+#include <systemd/sd-journal.h>
 
 #include <memory>
+#include <mutex>
 
 namespace ikemesh::daemon {
 namespace {
@@ -13,6 +17,56 @@ std::shared_ptr<spdlog::logger>& slot(Subsystem s) {
     static std::array<std::shared_ptr<spdlog::logger>, kAllSubsystems.size()> loggers;
     return loggers[static_cast<size_t>(s)];
 }
+
+bool is_hex(std::string_view s, size_t digits) {
+    if (s.size() != digits) return false;
+    for (char c : s) {
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+    }
+    return true;
+}
+
+int syslog_priority(spdlog::level::level_enum level) {
+    switch (level) {
+        case spdlog::level::trace:
+        case spdlog::level::debug:
+            return LOG_DEBUG;
+        case spdlog::level::info:
+            return LOG_INFO;
+        case spdlog::level::warn:
+            return LOG_WARNING;
+        case spdlog::level::err:
+            return LOG_ERR;
+        case spdlog::level::critical:
+            return LOG_CRIT;
+        default:
+            return LOG_INFO;
+    }
+}
+
+// Native journal records: MESSAGE ("[subsystem] text", as before), PRIORITY from the level,
+// SYSLOG_IDENTIFIER ikemeshd, and journal_fields() of the line.
+class JournalSink final : public spdlog::sinks::base_sink<std::mutex> {
+  protected:
+    void sink_it_(const spdlog::details::log_msg& msg) override {
+        std::string_view logger(msg.logger_name.data(), msg.logger_name.size());
+        std::string_view text(msg.payload.data(), msg.payload.size());
+        std::vector<std::string> fields;
+        fields.reserve(10);
+        fields.push_back("MESSAGE=[" + std::string(logger) + "] " + std::string(text));
+        fields.push_back("PRIORITY=" + std::to_string(syslog_priority(msg.level)));
+        fields.emplace_back("SYSLOG_IDENTIFIER=ikemeshd");
+        for (auto& [key, value] : journal_fields(logger, text))
+            fields.push_back(key + "=" + value);
+        std::vector<iovec> iov;
+        iov.reserve(fields.size());
+        for (auto& f : fields)
+            iov.push_back(iovec{f.data(), f.size()});
+        // Nothing to do if the journal is gone: logging must never stop the daemon.
+        (void)sd_journal_sendv(iov.data(), static_cast<int>(iov.size()));
+    }
+    void flush_() override {}
+};
 
 bool known_subsystem(std::string_view name) {
     for (auto s : kAllSubsystems) {
@@ -57,13 +111,43 @@ bool running_under_systemd(const char* journal_stream, const char* invocation_id
     return set(journal_stream) || set(invocation_id);
 }
 
+JournalFields journal_fields(std::string_view subsystem, std::string_view message) {
+    JournalFields fields{{"IKEMESH_SUBSYSTEM", std::string(subsystem)}};
+    // "PEER[0123456789abcdef:0123456789abcdef] REST"
+    size_t open = message.find('[');
+    if (open == 0 || open == std::string_view::npos || open + 36 > message.size()) return fields;
+    std::string_view peer = message.substr(0, open);
+    if (peer.find(' ') != std::string_view::npos) return fields;
+    std::string_view spi_i = message.substr(open + 1, 16);
+    std::string_view spi_r = message.substr(open + 18, 16);
+    if (message[open + 17] != ':' || message.substr(open + 34, 2) != "] " || !is_hex(spi_i, 16) ||
+        !is_hex(spi_r, 16)) {
+        return fields;
+    }
+    fields.emplace_back("IKEMESH_PEER", std::string(peer));
+    fields.emplace_back("IKEMESH_IKE_SPI_I", std::string(spi_i));
+    fields.emplace_back("IKEMESH_IKE_SPI_R", std::string(spi_r));
+    // "EVENT 01234567/89abcdef[: reason]"
+    std::string_view rest = message.substr(open + 36);
+    size_t space = rest.find(' ');
+    if (space == 0 || space == std::string_view::npos || space + 18 > rest.size()) return fields;
+    std::string_view event = rest.substr(0, space);
+    std::string_view in = rest.substr(space + 1, 8);
+    std::string_view out = rest.substr(space + 10, 8);
+    bool end_ok = space + 18 == rest.size() || rest[space + 18] == ':';
+    if (rest[space + 9] != '/' || !is_hex(in, 8) || !is_hex(out, 8) || !end_ok) return fields;
+    fields.emplace_back("IKEMESH_EVENT", std::string(event));
+    fields.emplace_back("IKEMESH_CHILD_SPI_IN", std::string(in));
+    fields.emplace_back("IKEMESH_CHILD_SPI_OUT", std::string(out));
+    return fields;
+}
+
 void init_logging(LogTarget target) {
     spdlog::sink_ptr sink;
     if (target == LogTarget::journal) {
-        // The identifier is the program, the subsystem goes into the message: `journalctl -t
-        // ikemeshd` shows everything, and the priority field carries the level.
-        sink = std::make_shared<spdlog::sinks::systemd_sink_mt>("ikemeshd", true);
-        sink->set_pattern("[%n] %v");
+        // The identifier is the program, the subsystem goes into the message and a field:
+        // `journalctl -t ikemeshd` shows everything, and the priority field carries the level.
+        sink = std::make_shared<JournalSink>();
     } else {
         sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
         sink->set_pattern("%Y-%m-%d %H:%M:%S.%e %-5l [%n] %v");

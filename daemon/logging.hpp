@@ -5,7 +5,8 @@
 // "config", "control"), so a layer that logs can fetch its own by name. Levels come from the
 // config (`log_level` plus per-subsystem overrides) and change on reload. The engine logs its SA
 // events itself through the "ike" logger, each line starting with the peer and the SPIs; nothing
-// that reaches a logger here carries key material.
+// that reaches a logger here carries key material. In the journal every line also carries fields
+// of its own (journal_fields below): `journalctl -u ikemeshd IKEMESH_PEER=node2` shows one peer.
 #pragma once
 
 #include <spdlog/spdlog.h>
@@ -13,6 +14,8 @@
 #include <array>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "common/result.hpp"
 #include "daemon/options.hpp"
@@ -32,6 +35,13 @@ Result<spdlog::level::level_enum> parse_log_level(std::string_view name);
 bool running_under_systemd(const char* journal_stream, const char* invocation_id);
 
 enum class LogTarget { stderr_text, journal };
+
+// The journal fields of one line besides MESSAGE and PRIORITY: IKEMESH_SUBSYSTEM always; for a
+// line that starts with the engine's SA prefix "PEER[SPI_I:SPI_R] " also IKEMESH_PEER,
+// IKEMESH_IKE_SPI_I and IKEMESH_IKE_SPI_R; for an SA event line, whose prefix is followed by
+// "EVENT SPI_IN/SPI_OUT", also IKEMESH_EVENT, IKEMESH_CHILD_SPI_IN and IKEMESH_CHILD_SPI_OUT.
+using JournalFields = std::vector<std::pair<std::string, std::string>>;
+JournalFields journal_fields(std::string_view subsystem, std::string_view message);
 
 // Creates (or recreates) the subsystem loggers with one shared sink. Levels start at info.
 void init_logging(LogTarget target);

@@ -23,7 +23,8 @@
 #   signal TAG SIG                 send SIG (KILL, STOP, CONT, HUP, ...) to a daemon's process
 #                                  group; after KILL it is reaped and forgotten, as after stop
 #   requires WHAT                  skip the scenario unless WHAT holds: esp (the kernel can
-#                                  install ESP states), cmd:PROGRAM, root
+#                                  install ESP states), cmd:PROGRAM, root, systemd (PID 1 is
+#                                  systemd: the guest of tests/e2e/vm --systemd)
 #   at_least WHAT VALUE MIN        VALUE must be an integer >= MIN (WHAT names it in the report)
 #   note TEXT                      narrate
 #   _fail TEXT                     fail the scenario here
@@ -290,6 +291,9 @@ requires() {
     case "$what" in
         root) [ "$(id -u)" -eq 0 ] || _skip "needs root" ;;
         cmd:*) command -v "${what#cmd:}" >/dev/null || _skip "needs ${what#cmd:}" ;;
+        systemd)
+            [ "$(cat /proc/1/comm 2>/dev/null)" = systemd ] ||
+                _skip "needs systemd as PID 1 (run it in the systemd guest: tests/e2e/vm --systemd)" ;;
         esp)
             # A throw-away namespace: can this kernel hold an ESP state at all?
             ns=${E2E_PREFIX}probe

@@ -119,3 +119,32 @@ TEST_CASE("sd_notify messages reach NOTIFY_SOCKET") {
     n.ready();  // without NOTIFY_SOCKET: nothing is sent, nothing fails
     close(fd);
 }
+
+TEST_CASE("journal fields: the subsystem always, the peer and SPIs from the engine's SA prefix") {
+    using F = JournalFields;
+    CHECK(journal_fields("daemon", "ready") == F{{"IKEMESH_SUBSYSTEM", "daemon"}});
+    CHECK(journal_fields("ike",
+                         "node2[9a8ef293372d99fa:f04e8bd4c2bcdcb1] child_up c8094fdf/cc3775a9") ==
+          F{{"IKEMESH_SUBSYSTEM", "ike"},
+            {"IKEMESH_PEER", "node2"},
+            {"IKEMESH_IKE_SPI_I", "9a8ef293372d99fa"},
+            {"IKEMESH_IKE_SPI_R", "f04e8bd4c2bcdcb1"},
+            {"IKEMESH_EVENT", "child_up"},
+            {"IKEMESH_CHILD_SPI_IN", "c8094fdf"},
+            {"IKEMESH_CHILD_SPI_OUT", "cc3775a9"}});
+    // An event with a reason, an IKE SA event, and a line that only has the prefix.
+    auto down = journal_fields(
+        "ike", "node3[0000000000000001:0000000000000002] child_down 00000003/00000004: deleted");
+    REQUIRE(down.size() == 7);
+    CHECK(down[4] == std::pair<std::string, std::string>{"IKEMESH_EVENT", "child_down"});
+    CHECK(journal_fields("ike", "node3[0000000000000001:0000000000000002] ike_up").size() == 4);
+    auto other = journal_fields(
+        "ike", "10.0.0.9[0000000000000001:0000000000000000] malformed INFORMATIONAL 1/2: bad");
+    REQUIRE(other.size() == 4);
+    CHECK(other[1].second == "10.0.0.9");
+    // Lines that merely contain brackets get no peer fields.
+    CHECK(journal_fields("config", "reload refused, nothing changed: [peer.x] bad").size() == 1);
+    CHECK(journal_fields("ike", "[0000000000000001:0000000000000002] x").size() == 1);
+    CHECK(journal_fields("ike", "node2[00000000000000zz:0000000000000002] x").size() == 1);
+    CHECK(journal_fields("ike", "node2[0000000000000001:0000000000000002]").size() == 1);
+}
