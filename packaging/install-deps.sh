@@ -4,14 +4,18 @@
 #   build: compilers and libraries; test and demo add the tools the test suites use
 #   (network namespaces, strongSwan as the reference peer, QEMU for the real-ESP guest, and the
 #   libraries of Libreswan, whose package conflicts with strongSwan's and is unpacked by
-#   tests/interop/libreswan.sh instead).
+#   tests/interop/libreswan.sh instead). Also what a Debian 12 minbase lacks and the tests or
+#   the demo call: openssl (README's quick start, the test PKIs), adduser (the package's
+#   dependency, installed offline in the systemd guest), git (`make format-check` lists the
+#   sources with git ls-files), xz-utils (compressed kernel modules).
 set -eu
 what=${1:-build}
 
 build_pkgs="build-essential cmake ninja-build pkg-config clang lld libclang-rt-14-dev clang-format
 libssl-dev libmnl-dev libboost-dev libspdlog-dev libfmt-dev nlohmann-json3-dev catch2
 libtomlplusplus-dev libcli11-dev libsystemd-dev libcap-ng-dev libbenchmark-dev"
-test_pkgs="iproute2 iputils-ping tcpdump procps psmisc netcat-openbsd python3 systemd
+test_pkgs="iproute2 iputils-ping tcpdump procps psmisc netcat-openbsd python3 systemd openssl adduser
+git xz-utils
 strongswan-charon strongswan-swanctl libstrongswan-standard-plugins libstrongswan-extra-plugins
 libcharon-extra-plugins qemu-system-x86 busybox-static cpio kmod libnss3-tools libcurl3-nss
 libevent-core-2.1-7 libevent-pthreads-2.1-7 libldns3 libunbound8 libcap-ng0 libaudit1 libldap-2.5-0
