@@ -70,6 +70,9 @@ for p in json.load(sys.stdin)["peers"]:
     assert p["local_address"] == me, p
     for sa in p["ike_sas"]:
         assert sa["local"] == me + ":500", sa
+        # Sent from another source than the one hashed in NAT_DETECTION_SOURCE_IP, the peer
+        # would see a NAT: the pktinfo source of the wildcard socket is the chosen address.
+        assert not sa["nat_detected"], sa
 ' "$(mesh_addr "$n")" n1 n2 n3 || fail "$n: local addresses: $(ctl "$n" status --json)"
 done
 ctl n1 status >"$mesh_dir/status.txt" || [ $? -eq 4 ]
