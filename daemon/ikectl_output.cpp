@@ -131,8 +131,8 @@ std::string format_duration(int64_t seconds) {
 }
 
 std::string render_status(const json& result) {
-    Table table({"PEER", "ADDRESS", "STATE", "IKE SA (I/R)", "CHILD SA (IN/OUT)", "BYTES (IN/OUT)",
-                 "REASON"});
+    Table table({"PEER", "ADDRESS", "LOCAL", "STATE", "IKE SA (I/R)", "CHILD SA (IN/OUT)",
+                 "BYTES (IN/OUT)", "REASON"});
     uint64_t established = 0, connecting = 0, down = 0;
     const json& peers = array(result, "peers");
     for (const auto& peer : peers) {
@@ -152,6 +152,7 @@ std::string render_status(const json& result) {
             table.add({
                 first ? str(peer, "name") : "",
                 first ? str(peer, "address") : "",
+                first ? str(peer, "local_address") : "",
                 first ? state : "",
                 i < ike.size() ? ike_pair(ike[i]) : (first ? "-" : ""),
                 i < child.size() ? child_pair(child[i]) : (first ? "-" : ""),

@@ -27,6 +27,7 @@
 #include "daemon/udp_socket.hpp"
 #include "ike/engine.hpp"
 #include "kernel/kernel.hpp"
+#include "kernel/rtnl_routes.hpp"
 
 namespace ikemesh::daemon {
 
@@ -35,6 +36,9 @@ namespace asio = boost::asio;
 // The STATUS= line is refreshed at most this often: it costs a status snapshot, which queries
 // the kernel for every CHILD SA.
 constexpr std::chrono::seconds kStatusLineInterval{2};
+// Address and route changes come in bursts (an interface coming up brings its addresses, its
+// connected routes and, for IPv6, DAD a moment later): the engine looks again once per window.
+constexpr std::chrono::milliseconds kAddressChangeDebounce{300};
 
 class Runner::Impl final : public ControlHandler, private ReloadSteps {
   public:
@@ -47,6 +51,7 @@ class Runner::Impl final : public ControlHandler, private ReloadSteps {
           watchdog_timer_(io_),
           status_timer_(io_),
           signals_(io_),
+          address_timer_(io_),
           control_(io_, *this, counters_),
           started_(std::chrono::steady_clock::now()) {}
 
@@ -105,6 +110,8 @@ class Runner::Impl final : public ControlHandler, private ReloadSteps {
     void publish_events();
     void arm_timer();
     void watch_kernel();
+    void watch_routes();
+    std::optional<IpAddress> source_address(const IpAddress& remote);
     void watch_signals();
     void ping_watchdog(std::chrono::microseconds interval);
     void mark_status_dirty();
@@ -129,6 +136,10 @@ class Runner::Impl final : public ControlHandler, private ReloadSteps {
     bool status_timer_armed_ = false;
     asio::signal_set signals_;
     std::optional<asio::posix::stream_descriptor> kernel_fd_;
+    std::unique_ptr<kernel::RouteTable> routes_;
+    std::optional<asio::posix::stream_descriptor> routes_fd_;
+    asio::steady_timer address_timer_;
+    bool address_timer_armed_ = false;
     DaemonCounters counters_;
     ControlServer control_;
     std::unique_ptr<MetricsHttpServer> metrics_http_;
@@ -202,8 +213,15 @@ Status Runner::Impl::start() {
             .info("metrics on http://{}/metrics", running_.daemon.metrics_listen->to_string());
     }
 
-    engine_ = std::make_unique<ike::Engine>(ike::EngineDeps{rng_, kex_, *kernel_},
-                                            std::move(running_.engine), engine_now());
+    // Route lookups choose our address towards peers for which the configuration names none
+    // (the wildcard `listen` default), whichever backend holds the SAs.
+    auto routes = kernel::RtnlRoutes::open();
+    if (!routes) return Error{routes.error().code, routes.error().message()};
+    routes_ = std::move(*routes);
+    ike::EngineDeps deps{rng_, kex_, *kernel_,
+                         [this](const IpAddress& remote) { return source_address(remote); },
+                         [] { return std::chrono::system_clock::now(); }};
+    engine_ = std::make_unique<ike::Engine>(deps, std::move(running_.engine), engine_now());
     running_.engine = {};  // the engine holds its own copy; `source` is kept for diffs
     engine_->start(engine_now());
     after_engine();
@@ -214,6 +232,12 @@ Status Runner::Impl::start() {
         if (copy < 0) return Error{std::error_code(errno, std::generic_category()), "dup"};
         kernel_fd_.emplace(io_, copy);
         watch_kernel();
+    }
+    if (int fd = routes_->change_fd(); fd >= 0) {
+        int copy = ::dup(fd);
+        if (copy < 0) return Error{std::error_code(errno, std::generic_category()), "dup"};
+        routes_fd_.emplace(io_, copy);
+        watch_routes();
     }
     signals_.add(SIGTERM);
     signals_.add(SIGINT);
@@ -304,6 +328,34 @@ void Runner::Impl::watch_kernel() {
                            });
 }
 
+std::optional<IpAddress> Runner::Impl::source_address(const IpAddress& remote) {
+    auto source = routes_->source_for(remote);
+    if (!source) {
+        log(Subsystem::kernel).warn("{}", source.error().message());
+        return std::nullopt;
+    }
+    return *source;
+}
+
+void Runner::Impl::watch_routes() {
+    routes_fd_->async_wait(
+        asio::posix::stream_descriptor::wait_read, [this](const boost::system::error_code& ec) {
+            if (ec || stopping_) return;
+            if (routes_->read_changes() && !address_timer_armed_) {
+                address_timer_armed_ = true;
+                address_timer_.expires_after(kAddressChangeDebounce);
+                address_timer_.async_wait([this](const boost::system::error_code& tec) {
+                    address_timer_armed_ = false;
+                    if (tec || stopping_) return;
+                    log(Subsystem::daemon).debug("addresses or routes changed");
+                    engine_->on_addresses_changed(engine_now());
+                    after_engine();
+                });
+            }
+            watch_routes();
+        });
+}
+
 void Runner::Impl::watch_signals() {
     signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
         if (ec || stopping_) return;
@@ -354,8 +406,10 @@ void Runner::Impl::stop(const char* why) {
     timer_.cancel();
     watchdog_timer_.cancel();
     status_timer_.cancel();
+    address_timer_.cancel();
     signals_.cancel(ignored);
     if (kernel_fd_) kernel_fd_->close(ignored);
+    if (routes_fd_) routes_fd_->close(ignored);
     for (auto& s : sockets_)
         s->close();
     io_.stop();

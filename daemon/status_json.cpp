@@ -44,6 +44,8 @@ json peer_summary_json(const ike::PeerStatus& peer) {
     return json{
         {"name", peer.name},
         {"address", peer.address.to_string()},
+        {"local_address",
+         peer.local_address.empty() ? std::string() : peer.local_address.to_string()},
         {"id", peer.id},
         {"start", peer.start},
         {"state", peer.state},

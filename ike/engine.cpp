@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "ike/engine_impl.hpp"
 #include "ike/timer_policy.hpp"
@@ -109,6 +110,9 @@ TimePoint Engine::next_timer() const {
 void Engine::on_kernel_event(const kernel::KernelEvent& event, TimePoint now) {
     impl_->on_kernel_event(event, now);
 }
+void Engine::on_addresses_changed(TimePoint now) {
+    impl_->on_addresses_changed(now);
+}
 Status Engine::initiate(std::string_view peer, TimePoint now) {
     return impl_->initiate(peer, now);
 }
@@ -154,6 +158,9 @@ std::shared_ptr<spdlog::logger> engine_logger() {
 Engine::Impl::Impl(EngineDeps d, EngineConfig c, TimePoint now)
     : deps(d), cfg(std::move(c)), log(engine_logger()) {
     (void)now;
+    if (!deps.wall_clock) {
+        throw std::invalid_argument("ike::Engine: EngineDeps::wall_clock is required");
+    }
 }
 
 Engine::Impl::~Impl() = default;

@@ -41,9 +41,12 @@ struct EngineDeps {
     crypto::KeyExchangeFactory& kex;
     kernel::Kernel& kernel;
     // The local address the system would use to reach `remote` (a route lookup), used when the
-    // config names no local address of that family; nullopt when there is no route.
+    // config names no local address of that family; nullopt when there is no route. Optional:
+    // without it only configured local addresses are used.
     std::function<std::optional<IpAddress>(const IpAddress& remote)> source_address;
-    // Wall-clock time, used only to check certificate validity periods.
+    // Wall-clock time, used only to check certificate validity periods. Required: the engine
+    // never reads a clock itself, and the constructor throws std::invalid_argument without it
+    // (a wiring mistake, found at the first start, never a silent read of the system clock).
     std::function<std::chrono::system_clock::time_point()> wall_clock;
 };
 
@@ -65,6 +68,7 @@ struct EngineConfig {
 
 class Engine {
   public:
+    // Throws std::invalid_argument if `deps.wall_clock` is empty (see EngineDeps).
     Engine(EngineDeps deps, EngineConfig config, TimePoint now);
     ~Engine();
     Engine(const Engine&) = delete;
@@ -80,6 +84,12 @@ class Engine {
     // The earliest pending deadline, or TimePoint::max() when nothing is scheduled.
     TimePoint next_timer() const;
     void on_kernel_event(const kernel::KernelEvent& event, TimePoint now);
+    // Local addresses or routes changed: the local address of every peer whose config names no
+    // local address of its family is looked up again (EngineDeps::source_address). A peer that
+    // had none gets its policies and starts; a peer whose address changed has its policies moved
+    // and its SAs re-established from the new address; a peer that lost its route goes down with
+    // that reason. Peers whose address is unchanged are not touched.
+    void on_addresses_changed(TimePoint now);
 
     // Operator commands. Errc::unknown_peer for names not in the config.
     Status initiate(std::string_view peer, TimePoint now);

@@ -211,6 +211,7 @@ class Engine::Impl {
     void on_timer(TimePoint now);
     TimePoint next_timer() const;
     void on_kernel_event(const kernel::KernelEvent& event, TimePoint now);
+    void on_addresses_changed(TimePoint now);
     Status initiate(std::string_view name, TimePoint now);
     Status terminate(std::string_view name, TimePoint now);
     Status rekey(std::string_view name, bool ike, TimePoint now);
@@ -397,6 +398,14 @@ class Engine::Impl {
 
     // peers.cpp: peer life cycle, policies, mesh rules, configuration, status
     void add_peer(const PeerConfig& pc, TimePoint now);
+    // Our address towards the peer: the configured local address of its family, else the
+    // route's source (EngineDeps::source_address); empty when there is none.
+    bool local_address_configured(const PeerConfig& pc) const;
+    IpAddress resolve_local_address(const PeerConfig& pc) const;
+    std::string no_local_address_reason(const PeerConfig& pc) const;
+    // The peer's local address becomes `next` (empty: no route any more): its SAs go, its
+    // policies move, and it starts again from the new address.
+    void move_peer(Peer& peer, const IpAddress& next, TimePoint now);
     void remove_peer(Peer& peer, TimePoint now);
     void install_policies(Peer& peer);
     void remove_policies(Peer& peer);

@@ -140,9 +140,7 @@ void Engine::Impl::on_auth_response(IkeSa& sa, const wire::PayloadList& inner, T
     crypto::Prf prf(sa.suite.prf);
     AuthOctets octets{s.init_response, s.ni, idr->body, s.sk_pr.view()};
     auto certs = cert_payloads(inner);
-    if (Status st =
-            verify_auth(prf, octets, *auth, peer.cfg, cfg.local, certs,
-                        deps.wall_clock ? deps.wall_clock() : std::chrono::system_clock::now());
+    if (Status st = verify_auth(prf, octets, *auth, peer.cfg, cfg.local, certs, deps.wall_clock());
         !st) {
         delete_ike_sa(sa, st.take_error(), now);
         return;
@@ -203,15 +201,19 @@ void Engine::Impl::on_auth_request(IkeSa& sa, const wire::Header& h, const wire:
                                 ", configured " + peer->cfg.address.to_string()},
                       peer);
     }
+    // Without an address of our own towards the peer (no route to it) no CHILD SA or policy
+    // could name our end; it comes up once a route appears (on_addresses_changed).
+    if (peer->local_address.empty()) {
+        return refuse(Error{Errc::state_error, no_local_address_reason(peer->cfg)}, peer);
+    }
     if (wire::find_first<wire::EapPayload>(inner) || !wire::find_first<wire::AuthPayload>(inner)) {
         return refuse(Error{Errc::authentication_failed, "EAP is not supported"}, peer);
     }
     crypto::Prf prf(sa.suite.prf);
     AuthOctets theirs{s.init_request, s.nr, idi.body, s.sk_pi.view()};
     auto certs = cert_payloads(inner);
-    if (Status st =
-            verify_auth(prf, theirs, must<wire::AuthPayload>(inner), peer->cfg, cfg.local, certs,
-                        deps.wall_clock ? deps.wall_clock() : std::chrono::system_clock::now());
+    if (Status st = verify_auth(prf, theirs, must<wire::AuthPayload>(inner), peer->cfg, cfg.local,
+                                certs, deps.wall_clock());
         !st) {
         return refuse(st.take_error(), peer);
     }

@@ -86,7 +86,8 @@ Bytes copy(ByteView v) {
 
 void Engine::Impl::initiate_ike_sa(Peer& peer, TimePoint now) {
     if (peer.local_address.empty()) {
-        peer_failed(peer, Error{Errc::state_error, "no local address to reach the peer"}, now);
+        // No retry of our own: on_addresses_changed starts the peer once a route appears.
+        peer.last_error = no_local_address_reason(peer.cfg);
         return;
     }
     IkeSa& sa = create_sa(true, &peer, Endpoint{peer.local_address, cfg.port},

@@ -90,26 +90,85 @@ void Engine::Impl::add_peer(const PeerConfig& pc, TimePoint now) {
     p->id = next_peer_id++;
     p->cfg = pc;
     p->reqid = ReqId{kFirstReqId + next_reqid++};
-    for (const IpAddress& a : cfg.local.addresses) {
-        if (a.family() == pc.address.family()) {
-            p->local_address = a;
-            break;
-        }
-    }
-    if (p->local_address.empty() && deps.source_address) {
-        if (auto a = deps.source_address(pc.address)) p->local_address = *a;
-    }
+    p->local_address = resolve_local_address(pc);
     p->designated_initiator = we_sort_first(pc);
     Peer& ref = *p;
     peers_by_id[ref.id] = &ref;
     peers.emplace(pc.name, std::move(p));
     if (ref.local_address.empty()) {
-        ref.last_error = "no local address to reach " + pc.address.to_string();
+        ref.last_error = no_local_address_reason(pc);
         log->error("peer {}: {}", pc.name, ref.last_error);
         return;
     }
     install_policies(ref);
     if (pc.start == StartAction::always) schedule_start(ref, now, true);
+}
+
+bool Engine::Impl::local_address_configured(const PeerConfig& pc) const {
+    return std::any_of(cfg.local.addresses.begin(), cfg.local.addresses.end(),
+                       [&](const IpAddress& a) { return a.family() == pc.address.family(); });
+}
+
+IpAddress Engine::Impl::resolve_local_address(const PeerConfig& pc) const {
+    for (const IpAddress& a : cfg.local.addresses) {
+        if (a.family() == pc.address.family()) return a;
+    }
+    if (deps.source_address) {
+        if (auto a = deps.source_address(pc.address)) return *a;
+    }
+    return {};
+}
+
+std::string Engine::Impl::no_local_address_reason(const PeerConfig& pc) const {
+    std::string reason = "no local address to reach " + pc.address.to_string();
+    if (deps.source_address) reason += " (no route to it)";
+    return reason;
+}
+
+void Engine::Impl::move_peer(Peer& peer, const IpAddress& next, TimePoint now) {
+    const IpAddress previous = peer.local_address;
+    log->info("peer {}: local address {} -> {}", peer.cfg.name,
+              previous.empty() ? "none" : previous.to_string(),
+              next.empty() ? "none" : next.to_string());
+    // The SAs on the old address go: their CHILD SAs at once (the kernel state is named by the
+    // old address), the IKE SAs after a Delete sent from the old address, detached from the peer
+    // (as when a peer is removed) so that the new IKE SA does not wait for that goodbye, which
+    // cannot arrive if the old address is gone.
+    std::vector<uint64_t> ids = peer.sas;
+    for (uint64_t id : ids) {
+        if (IkeSa* sa = find_sa(id))
+            begin_delete(*sa, Error{Errc::ok, "local address changed"}, now);
+    }
+    for (uint64_t id : peer.sas) {
+        if (IkeSa* sa = find_sa(id)) sa->peer = nullptr;
+    }
+    peer.sas.clear();
+    peer.initiated = 0;
+    remove_policies(peer);
+    peer.local_address = next;
+    peer.failures = 0;
+    peer.start_at = kNever;
+    if (next.empty()) {
+        peer.last_error = no_local_address_reason(peer.cfg);
+        log->error("peer {}: {}", peer.cfg.name, peer.last_error);
+        return;
+    }
+    peer.last_error.clear();
+    install_policies(peer);
+    // A peer seen for the first time follows the mesh rule; a peer that moved starts at once:
+    // only we know that the SAs went.
+    if (peer.cfg.start == StartAction::always && !peer.admin_down) {
+        schedule_start(peer, now, previous.empty());
+    }
+}
+
+void Engine::Impl::on_addresses_changed(TimePoint now) {
+    if (shutting_down || !deps.source_address) return;
+    for (auto& [name, p] : peers) {
+        if (local_address_configured(p->cfg)) continue;
+        IpAddress next = deps.source_address(p->cfg.address).value_or(IpAddress{});
+        if (next != p->local_address) move_peer(*p, next, now);
+    }
 }
 
 void Engine::Impl::remove_peer(Peer& peer, TimePoint now) {
@@ -366,6 +425,9 @@ Status Engine::Impl::initiate(std::string_view name, TimePoint now) {
     Peer* peer = find_peer(name);
     if (!peer) return Error{Errc::unknown_peer, std::string(name)};
     peer->admin_down = false;
+    if (peer->local_address.empty()) {
+        return Error{Errc::state_error, no_local_address_reason(peer->cfg)};
+    }
     for (uint64_t id : peer->sas) {
         IkeSa* sa = find_sa(id);
         if (sa && sa->state == IkeState::established) {
@@ -584,6 +646,7 @@ EngineStatus Engine::Impl::status(TimePoint now) {
         PeerStatus ps;
         ps.name = name;
         ps.address = p->cfg.address;
+        ps.local_address = p->local_address;
         ps.id = p->cfg.id.text;
         ps.start = start_name(p->cfg.start);
         ps.state = peer_state(*p);

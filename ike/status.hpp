@@ -44,6 +44,9 @@ struct IkeSaStatus {
 struct PeerStatus {
     std::string name;
     IpAddress address;
+    // Our address towards the peer (configured, or the route's source); empty when there is
+    // no route to it.
+    IpAddress local_address;
     std::string id;
     std::string start;  // "always", "on-demand", "passive"
     std::string state;  // "established", "connecting" or "down"

@@ -49,7 +49,7 @@ void BM_ResponderHandshake(benchmark::State& state) {
     crypto::SystemRandom rng;
     crypto::SystemKeyExchangeFactory kex;
     kernel::FakeKernel kernel;
-    ike::EngineDeps deps{rng, kex, kernel, {}, {}};
+    ike::EngineDeps deps{rng, kex, kernel, {}, [] { return std::chrono::system_clock::now(); }};
     TimePoint now{std::chrono::hours(1)};
     ike::Engine responder(deps, responder_config(), now);
     responder.start(now);

@@ -10,6 +10,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <functional>
@@ -22,6 +23,7 @@
 #include "ike/engine.hpp"
 #include "ike/wire/parse.hpp"
 #include "kernel/fake_kernel.hpp"
+#include "kernel/routes.hpp"
 #include "support/deterministic_random.hpp"
 
 namespace ikemesh::test {
@@ -67,9 +69,14 @@ struct Datagram {
 struct Node {
     std::string name;
     IpAddress address;
+    // Further addresses the network delivers to this node (its first one is `address`).
+    std::vector<IpAddress> more_addresses;
     DeterministicRandom rng;
     DeterministicKex kex{rng};
     kernel::FakeKernel kernel;
+    // The node's routing table: the engine's source_address asks it (only used for peers whose
+    // family has no configured local address; see Network::add_wildcard).
+    kernel::FakeRoutes routes;
     ike::EngineConfig config;
     std::unique_ptr<ike::Engine> engine;
     std::vector<ike::SaEvent> events;  // everything emitted so far
@@ -91,6 +98,10 @@ struct Node {
         }
         FAIL("no peer " << name_of_peer);
         return {};
+    }
+    bool owns(const IpAddress& a) const {
+        return a == address ||
+               std::find(more_addresses.begin(), more_addresses.end(), a) != more_addresses.end();
     }
     size_t count_events(ike::SaEvent::Kind kind) const {
         size_t n = 0;
@@ -165,6 +176,16 @@ class Network {
         return n;
     }
 
+    // A node as README configures one: no local address in its config (the wildcard `listen`
+    // default), so the engine asks the node's routing table, which starts with the connected
+    // route of `address` (its /24 or /64).
+    Node& add_wildcard(const std::string& name, const std::string& address, uint64_t seed) {
+        Node& n = add(name, address, seed);
+        n.config.local.addresses.clear();
+        n.routes.add(n.address, n.address.is_v4() ? 24 : 64, n.address);
+        return n;
+    }
+
     // Every node gets every other node as a peer with default_peer(), then `tweak` runs per pair.
     void full_mesh(const std::function<void(Node& self, ike::PeerConfig& peer)>& tweak = {}) {
         for (auto& a : nodes_) {
@@ -178,8 +199,12 @@ class Network {
     }
 
     void start(Node& n) {
-        ike::EngineDeps deps{
-            n.rng, n.kex, n.kernel, {}, [] { return std::chrono::system_clock::now(); }};
+        ike::EngineDeps deps{n.rng, n.kex, n.kernel,
+                             [&n](const IpAddress& remote) -> std::optional<IpAddress> {
+                                 auto source = n.routes.source_for(remote);
+                                 return source ? *source : std::nullopt;
+                             },
+                             [] { return std::chrono::system_clock::now(); }};
         n.engine = std::make_unique<ike::Engine>(deps, n.config, now);
         n.engine->start(now);
         collect();
@@ -271,7 +296,7 @@ class Network {
                 }
                 Node* to = nullptr;
                 for (auto& m : nodes_) {
-                    if (m->address == d.dst.address) to = m.get();
+                    if (m->owns(d.dst.address)) to = m.get();
                     auto it = nat_.find(m->name);
                     if (it != nat_.end() && it->second == d.dst.address && d.dst.port > 40000) {
                         to = m.get();

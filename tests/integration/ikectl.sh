@@ -111,9 +111,9 @@ n9_down() { [ "$(rc_of ctl n1 status)" = 4 ] && grep -qE '^n9 .* down .*no respo
 wait_for 20 "status exit 4 and a reason while always-peer n9 is down" n9_down
 cp "$mesh_dir/out" "$mesh_dir/status.txt"
 aligned "$mesh_dir/status.txt" || fail "status table: $(cat "$mesh_dir/status.txt")"
-head -n 1 "$mesh_dir/status.txt" | grep -q '^PEER  *ADDRESS  *STATE  *IKE SA (I/R)  *CHILD SA (IN/OUT)  *BYTES (IN/OUT)  *REASON$' ||
+head -n 1 "$mesh_dir/status.txt" | grep -q '^PEER  *ADDRESS  *LOCAL  *STATE  *IKE SA (I/R)  *CHILD SA (IN/OUT)  *BYTES (IN/OUT)  *REASON$' ||
     fail "status header: $(head -n 1 "$mesh_dir/status.txt")"
-grep -qE '^n2  +10\.77\.0\.2  +established  +[0-9a-f]{16}/[0-9a-f]{16}  +[0-9a-f]{8}/[0-9a-f]{8} ' "$mesh_dir/status.txt" ||
+grep -qE '^n2  +10\.77\.0\.2  +10\.77\.0\.1  +established  +[0-9a-f]{16}/[0-9a-f]{16}  +[0-9a-f]{8}/[0-9a-f]{8} ' "$mesh_dir/status.txt" ||
     fail "status row of n2: $(cat "$mesh_dir/status.txt")"
 grep -qx '3 peers: 2 established, 0 connecting, 1 down' "$mesh_dir/status.txt" || fail "status summary: $(cat "$mesh_dir/status.txt")"
 [ "$(rc_of ctl n1 status --json)" = 4 ] || fail "status --json exit code differs from status"

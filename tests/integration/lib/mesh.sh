@@ -91,7 +91,8 @@ mesh_addr() { echo "10.77.0.${1#n}"; }
 
 # mesh_config NODE PEERS...: ikemesh.conf for NODE (named nINDEX) and one drop-in per peer.
 # MESH_START (default "always"), MESH_LOG_LEVEL, MESH_CONTROL_GROUP, MESH_REINIT_BASE and
-# MESH_REINIT_MAX adjust it.
+# MESH_REINIT_MAX adjust it; MESH_NO_LISTEN=1 leaves out the `listen` key (README's way: wildcard
+# sockets, local addresses from the routes).
 mesh_config() {
     local node=$1 d="$mesh_dir/$1"
     shift
@@ -102,7 +103,7 @@ mesh_config() {
 control_socket = "$d/run/ikemesh.sock"
 control_group = "${MESH_CONTROL_GROUP:-root}"
 kernel = "fake"
-listen = ["$(mesh_addr "$node")"]
+$([ "${MESH_NO_LISTEN:-0}" = 1 ] || echo "listen = [\"$(mesh_addr "$node")\"]")
 log_level = "$MESH_LOG_LEVEL"
 
 [local]

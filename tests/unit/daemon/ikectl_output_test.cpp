@@ -40,14 +40,14 @@ TEST_CASE("format_duration is compact") {
 TEST_CASE("status table (golden)") {
     std::string out = render_status(status_json(test::sample_status()));
     CHECK(out ==
-          "PEER   ADDRESS      STATE        IKE SA (I/R)                       CHILD SA (IN/OUT)  "
-          "BYTES (IN/OUT)   REASON\n"
-          "node2  10.0.0.2     established  0123456789abcdef/fedcba9876543210  c0000001/0000abcd  "
-          "1.5 KiB/3.0 MiB\n"
-          "node3  2001:db8::3  connecting   1111111111111111/0000000000000000  -                  "
-          "-\n"
-          "node4  10.0.0.4     down         -                                  -                  "
-          "-                peer not responding\n"
+          "PEER   ADDRESS      LOCAL     STATE        IKE SA (I/R)                       "
+          "CHILD SA (IN/OUT)  BYTES (IN/OUT)   REASON\n"
+          "node2  10.0.0.2     10.0.0.1  established  0123456789abcdef/fedcba9876543210  "
+          "c0000001/0000abcd  1.5 KiB/3.0 MiB\n"
+          "node3  2001:db8::3  -         connecting   1111111111111111/0000000000000000  "
+          "-                  -\n"
+          "node4  10.0.0.4     10.0.0.1  down         -                                  "
+          "-                  -                peer not responding\n"
           "3 peers: 1 established, 1 connecting, 1 down\n");
 }
 
@@ -62,11 +62,11 @@ TEST_CASE("status table shows extra SAs on continuation lines and CHILD failures
     st.peers.resize(1);
     std::string out = render_status(status_json(st));
     CHECK(out ==
-          "PEER   ADDRESS   STATE        IKE SA (I/R)                       CHILD SA (IN/OUT)  "
-          "BYTES (IN/OUT)   REASON\n"
-          "node2  10.0.0.2  established  0123456789abcdef/fedcba9876543210  c0000001/0000abcd  "
-          "1.5 KiB/3.0 MiB  CHILD SA: NO_PROPOSAL_CHOSEN\n"
-          "                              aaaaaaaaaaaaaaaa/bbbbbbbbbbbbbbbb\n"
+          "PEER   ADDRESS   LOCAL     STATE        IKE SA (I/R)                       "
+          "CHILD SA (IN/OUT)  BYTES (IN/OUT)   REASON\n"
+          "node2  10.0.0.2  10.0.0.1  established  0123456789abcdef/fedcba9876543210  "
+          "c0000001/0000abcd  1.5 KiB/3.0 MiB  CHILD SA: NO_PROPOSAL_CHOSEN\n"
+          "                                        aaaaaaaaaaaaaaaa/bbbbbbbbbbbbbbbb\n"
           "1 peer: 1 established, 0 connecting, 0 down\n");
 }
 
@@ -162,7 +162,7 @@ TEST_CASE("rendering survives results of the wrong shape") {
     }
     // A mistyped field shows as "-".
     std::string out = render_status(json{{"peers", {{{"name", 1}, {"state", "down"}}}}});
-    CHECK(out.find("\n-     -        down") != std::string::npos);
+    CHECK(out.find("\n-     -        -      down") != std::string::npos);
 }
 
 TEST_CASE("status exit code: 4 only when an always-on peer is down") {

@@ -13,6 +13,7 @@ inline ike::EngineStatus sample_status() {
     ike::PeerStatus node2;
     node2.name = "node2";
     node2.address = *IpAddress::parse("10.0.0.2");
+    node2.local_address = *IpAddress::parse("10.0.0.1");
     node2.id = "node2.example.net";
     node2.start = "always";
     node2.state = "established";
@@ -60,6 +61,7 @@ inline ike::EngineStatus sample_status() {
     ike::PeerStatus node4;
     node4.name = "node4";
     node4.address = *IpAddress::parse("10.0.0.4");
+    node4.local_address = *IpAddress::parse("10.0.0.1");
     node4.id = "node4.example.net";
     node4.start = "always";
     node4.state = "down";

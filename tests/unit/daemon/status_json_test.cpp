@@ -16,6 +16,7 @@ TEST_CASE("status JSON has the interface-contract shape") {
     const json& p = j["peers"][0];
     CHECK(p["name"] == "node2");
     CHECK(p["address"] == "10.0.0.2");
+    CHECK(p["local_address"] == "10.0.0.1");
     CHECK(p["state"] == "established");
     CHECK(p["last_error"] == "");
     REQUIRE(p["ike_sas"].is_array());
@@ -44,6 +45,8 @@ TEST_CASE("status JSON has the interface-contract shape") {
     CHECK(c["bytes_in"].is_number_unsigned());
 
     CHECK(j["peers"][1]["address"] == "2001:db8::3");
+    // No route to it: no local address, an empty string (the key is always there).
+    CHECK(j["peers"][1]["local_address"] == "");
     CHECK(j["peers"][1]["ike_sas"][0]["spi_r"] == "0000000000000000");
     CHECK(j["peers"][1]["ike_sas"][0]["local"] == "");
     CHECK(j["peers"][2]["state"] == "down");
