@@ -263,7 +263,7 @@ void Engine::Impl::adopt_rekeyed(IkeSa& old, IkeSa& fresh, TimePoint now) {
     fresh.child_failures = old.child_failures;
     old.state = IkeState::rekeyed;
     old.replaced_by = fresh.id;
-    old.rekey_at = old.dpd_at = old.child_retry_at = kNever;
+    old.rekey_at = old.dpd_at = old.child_retry_at = old.keepalive_at = kNever;
     // The initiator of the rekey deletes the old SA; should that never happen, drop it quietly.
     old.expire_at = now + retransmit_give_up_after(cfg.settings);
     ++counters.ike_rekeys;

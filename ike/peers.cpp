@@ -193,7 +193,7 @@ void Engine::Impl::begin_delete(IkeSa& sa, Error reason, TimePoint now) {
         remove_child(sa, sa.children.back().id, sa.reason);
     sa.state = IkeState::deleting;
     sa.queue.clear();
-    sa.rekey_at = sa.dpd_at = sa.child_retry_at = kNever;
+    sa.rekey_at = sa.dpd_at = sa.child_retry_at = sa.keepalive_at = kNever;
     queue_intent(sa, Intent{.task = Task::delete_ike}, now);
 }
 

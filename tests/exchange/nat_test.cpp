@@ -75,6 +75,32 @@ TEST_CASE("NAT-keepalives: only the side behind the NAT sends them, every natt_k
     CHECK(p.a.peer(p.net.now, "b").state == "established");
 }
 
+TEST_CASE("NAT-keepalives: an IKE SA rekey hands them to the new IKE SA") {
+    NatPair p;
+    REQUIRE(p.a.engine->rekey("b", true, p.net.now));
+    p.net.run_for(2s);
+    auto pa = p.a.peer(p.net.now, "b");
+    REQUIRE(pa.ike_sas.size() == 1);
+    CHECK(pa.ike_sas[0].behind_nat);
+    // The retired IKE SA sends none (its deadline is cleared with the others): 2 in 41 s.
+    const auto before = p.a.engine->counters().natt_keepalives_sent;
+    p.net.run_for(41s);
+    CHECK(p.a.engine->counters().natt_keepalives_sent - before == 2);
+    CHECK(p.a.peer(p.net.now, "b").state == "established");
+}
+
+TEST_CASE("NAT-keepalives stop when the IKE SA is being deleted") {
+    NatPair p;
+    p.net.run_for(15s);
+    // b goes silent; a's Delete is retransmitted past the next keepalive deadline (t = 20 s).
+    p.net.drop = [](const Datagram& d) { return d.from == "b"; };
+    REQUIRE(p.a.engine->terminate("b", p.net.now));
+    const auto before = p.a.engine->counters().natt_keepalives_sent;
+    p.net.run_for(30s);
+    CHECK(p.a.engine->counters().natt_keepalives_sent == before);
+    CHECK(p.a.peer(p.net.now, "b").ike_sas.empty());
+}
+
 TEST_CASE("NAT-keepalives: natt_keepalive = 0 turns them off") {
     NatPair p([](ike::PeerConfig& pc) { pc.natt_keepalive = 0s; });
     p.net.run_for(61s);
