@@ -34,8 +34,8 @@ struct PeerSettings {
     std::optional<std::vector<ike::IkeProposal>> ike;
     std::optional<std::vector<ike::EspProposal>> esp;
     std::optional<ike::StartAction> start;
-    std::optional<std::chrono::seconds> dpd_delay, ike_lifetime, child_lifetime, rekey_margin,
-        rekey_jitter;
+    std::optional<std::chrono::seconds> dpd_delay, natt_keepalive, ike_lifetime, child_lifetime,
+        rekey_margin, rekey_jitter;
     std::optional<uint64_t> child_lifetime_bytes, child_lifetime_packets;
     std::optional<uint32_t> replay_window;
     std::optional<std::vector<ike::TrafficSpec>> bypass, traffic;

@@ -15,10 +15,11 @@ namespace {
 using std::chrono::seconds;
 
 // Keys that [defaults] and [peer.NAME] share; a peer may override every one of them.
-constexpr std::array<std::string_view, 17> kSharedKeys{"ike",
+constexpr std::array<std::string_view, 18> kSharedKeys{"ike",
                                                        "esp",
                                                        "start",
                                                        "dpd_delay",
+                                                       "natt_keepalive",
                                                        "ike_lifetime",
                                                        "child_lifetime",
                                                        "rekey_margin",
@@ -124,6 +125,41 @@ std::string origin_text(const Origin& o) {
     return o.file + ":" + std::to_string(o.line);
 }
 
+// Whether two traffic classes can match the same packet (protocol or port 0 = any).
+bool overlap(const ike::TrafficSpec& a, const ike::TrafficSpec& b) {
+    const bool protocol = a.protocol == 0 || b.protocol == 0 || a.protocol == b.protocol;
+    const bool port = a.port == 0 || b.port == 0 || a.port == b.port;
+    return protocol && port;
+}
+
+// Why peers `a` and `b`, which share an address (nodes behind one NAT), cannot both be
+// configured; empty when they can. Transport-mode policies only see addresses and ports, so the
+// two peers' `traffic` must tell their packets apart; and an initiator to address:port reaches
+// whichever node the NAT forwards that port to, so only one peer per port may initiate.
+std::string shared_address_conflict(const ike::PeerConfig& a, const ike::PeerConfig& b) {
+    if (a.id == b.id) return "peers sharing an address must have different identities (id)";
+    if (a.traffic.empty() || b.traffic.empty()) {
+        return "peers sharing an address (nodes behind one NAT) each need a `traffic` list with "
+               "ports, e.g. traffic = [\"tcp/5001\"], so their policies do not collide";
+    }
+    for (const auto& x : a.traffic) {
+        for (const auto& y : b.traffic) {
+            if (overlap(x, y)) {
+                return "traffic \"" + to_string(y) + "\" overlaps \"" + to_string(x) +
+                       "\" of peer " + a.name + "; peers sharing an address need disjoint traffic";
+            }
+        }
+    }
+    if (a.port == b.port && a.start != ike::StartAction::passive &&
+        b.start != ike::StartAction::passive) {
+        return "only one of the peers sharing " + a.address.to_string() + " port " +
+               std::to_string(a.port) +
+               " may initiate (the NAT forwards a port to one node): set start = \"passive\" "
+               "or a different port";
+    }
+    return {};
+}
+
 }  // namespace
 
 PeerBuilder::PeerBuilder(const ParseOptions& options, Diagnostics& diagnostics,
@@ -137,7 +173,8 @@ void PeerBuilder::read_settings(Section& s, PeerSettings& out, bool exposed) {
     out.esp = read_list<ike::EspProposal>(
         s, "esp", kMaxProposals, "an ESP proposal like \"aes128gcm16\"", false, parse_esp_proposal);
     if (auto i = s.choice("start", kStartNames)) out.start = static_cast<ike::StartAction>(*i);
-    out.dpd_delay = s.seconds("dpd_delay");  // 0 turns liveness checks off
+    out.dpd_delay = s.seconds("dpd_delay");            // 0 turns liveness checks off
+    out.natt_keepalive = s.seconds("natt_keepalive");  // 0 turns NAT-keepalives off
     auto positive = [&](std::string_view key, std::optional<seconds>& field) {
         field = s.seconds(key);
         if (field && field->count() == 0) {
@@ -365,6 +402,7 @@ void PeerBuilder::add_peer(Section& s, std::string_view name, bool exposed) {
     p.esp = own.esp.value_or(d.esp.value_or(pfkey ? builtin_esp_pfkey() : builtin_esp()));
     p.start = own.start.value_or(d.start.value_or(p.start));
     p.dpd_delay = own.dpd_delay.value_or(d.dpd_delay.value_or(p.dpd_delay));
+    p.natt_keepalive = own.natt_keepalive.value_or(d.natt_keepalive.value_or(p.natt_keepalive));
     p.ike_lifetime = own.ike_lifetime.value_or(d.ike_lifetime.value_or(p.ike_lifetime));
     p.child_lifetime = own.child_lifetime.value_or(d.child_lifetime.value_or(p.child_lifetime));
     p.rekey_margin = own.rekey_margin.value_or(d.rekey_margin.value_or(p.rekey_margin));
@@ -406,20 +444,28 @@ void PeerBuilder::add_peer(Section& s, std::string_view name, bool exposed) {
 }
 
 std::vector<ike::PeerConfig> PeerBuilder::finish() {
-    std::map<IpAddress, size_t> by_address;
+    std::map<IpAddress, std::vector<size_t>> by_address;
     std::map<std::pair<ike::IdKind, Bytes>, size_t> by_id;
     for (size_t i = 0; i < peers_.size(); ++i) {
         const Placed& pl = peers_[i];
         const ike::PeerConfig& p = pl.peer;
         if (!p.address.empty()) {
-            auto [it, fresh] = by_address.emplace(p.address, i);
-            if (!fresh) {
-                const Placed& first = peers_[it->second];
-                diag_.error(pl.address_at.file, pl.address_at.line, pl.address_at.key,
-                            p.address.to_string() + " is also the address of peer " +
-                                first.peer.name + " (" + origin_text(first.address_at) + ")");
-                continue;  // its default identity would repeat the same complaint
+            // Several nodes behind one NAT share its public address (docs/config.md).
+            auto& sharing = by_address[p.address];
+            bool conflict = false;
+            for (size_t j : sharing) {
+                const Placed& first = peers_[j];
+                if (auto why = shared_address_conflict(first.peer, p); !why.empty()) {
+                    diag_.error(pl.address_at.file, pl.address_at.line, pl.address_at.key,
+                                p.address.to_string() + " is also the address of peer " +
+                                    first.peer.name + " (" + origin_text(first.address_at) +
+                                    "): " + why);
+                    conflict = true;
+                    break;
+                }
             }
+            sharing.push_back(i);
+            if (conflict) continue;  // its default identity would repeat the same complaint
         }
         if (!p.id.data.empty()) {
             auto [it, fresh] = by_id.emplace(std::pair{p.id.kind, p.id.data}, i);

@@ -118,6 +118,7 @@ std::string to_string(const Config& c) {
           << "\n"
           << "start = " << toml_quote(kStartNames[static_cast<size_t>(p.start)]) << "\n"
           << "dpd_delay = " << dur(p.dpd_delay) << "\n"
+          << "natt_keepalive = " << dur(p.natt_keepalive) << "\n"
           << "ike_lifetime = " << dur(p.ike_lifetime) << "\n"
           << "child_lifetime = " << dur(p.child_lifetime) << "\n"
           << "rekey_margin = " << dur(p.rekey_margin) << "\n"

@@ -228,6 +228,13 @@ std::string render_metrics(const MetricsInput& in) {
     counter("ikemesh_messages_sent_total", "IKE messages sent.", c.messages_sent);
     counter("ikemesh_messages_dropped_total", "IKE messages dropped silently (unauthenticated).",
             c.messages_dropped);
+    counter("ikemesh_natt_keepalives_sent_total",
+            "NAT-T keepalives sent while behind a NAT (RFC 3948 2.3).", c.natt_keepalives_sent);
+    w.family("ikemesh_nat_mappings_total", "counter",
+             "The peer's NAT mapping moved (kernel report or IKE from a new address or port), "
+             "by outcome.");
+    w.sample("ikemesh_nat_mappings_total", L{{"outcome", "followed"}}, c.nat_mappings_followed);
+    w.sample("ikemesh_nat_mappings_total", L{{"outcome", "refused"}}, c.nat_mappings_refused);
 
     w.family("ikemesh_esp_bytes_total", "counter", "ESP payload bytes per peer and direction.");
     for (const auto& [peer, e] : in.esp) {

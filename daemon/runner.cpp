@@ -278,7 +278,8 @@ void Runner::Impl::send_outbox() {
                 .warn("no socket for {} -> {}", out.local.to_string(), out.remote.to_string());
             continue;
         }
-        if (auto ok = s->send(out.data, out.local, out.remote); !ok) {
+        const bool raw = out.framing == ike::OutDatagram::Framing::raw;
+        if (auto ok = s->send(out.data, out.local, out.remote, raw); !ok) {
             log(Subsystem::daemon).debug("send: {}", ok.error().message());
         }
     }

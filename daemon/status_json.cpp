@@ -32,6 +32,8 @@ json ike_sa_json(const ike::IkeSaStatus& sa) {
         {"local", sa.local.address.empty() ? std::string() : sa.local.to_string()},
         {"remote", sa.remote.address.empty() ? std::string() : sa.remote.to_string()},
         {"nat_detected", sa.nat_detected},
+        {"behind_nat", sa.behind_nat},
+        {"peer_behind_nat", sa.peer_behind_nat},
         {"established_seconds", sa.established_seconds},
         {"rekey_in_seconds", sa.rekey_in_seconds},
         {"last_heard_seconds", sa.last_heard_seconds},

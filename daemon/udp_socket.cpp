@@ -223,7 +223,7 @@ void IkeSocket::drain() {
     }
 }
 
-Status IkeSocket::send(ByteView ike, const Endpoint& local, const Endpoint& remote) {
+Status IkeSocket::send(ByteView ike, const Endpoint& local, const Endpoint& remote, bool raw) {
     if (remote.address.family() != address_.family()) {
         ++counters_.datagrams_dropped;
         return Error{Errc::invalid_syntax, "address family does not match the socket"};
@@ -232,7 +232,7 @@ Status IkeSocket::send(ByteView ike, const Endpoint& local, const Endpoint& remo
     socklen_t to_len = to_sockaddr(remote, to);
     iovec iov[2];
     size_t iovcnt = 0;
-    if (natt_) {
+    if (natt_ && !raw) {
         iov[iovcnt++] = {const_cast<uint8_t*>(kNonEspMarker.data()), kNonEspMarker.size()};
     }
     iov[iovcnt++] = {const_cast<uint8_t*>(ike.data()), ike.size()};

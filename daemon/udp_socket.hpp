@@ -45,7 +45,9 @@ class IkeSocket {
     void start(Handler handler);
     // Sends `ike` to `remote` from `local.address` (any address of the socket if empty).
     // Errors are returned (and counted as drops) but are never fatal: UDP loses datagrams anyway.
-    Status send(ByteView ike, const Endpoint& local, const Endpoint& remote);
+    // `raw`: send the bytes as they are, without the non-ESP marker of the NAT-T port (the
+    // NAT-keepalive, RFC 3948 2.3).
+    Status send(ByteView ike, const Endpoint& local, const Endpoint& remote, bool raw = false);
     void close();
 
     int native_handle();

@@ -34,6 +34,30 @@ std::optional<kernel::Selector> single_selector(const TsPair& ts, bool inbound) 
                                           port(dst));
 }
 
+// Transport-mode selectors across a NAT (RFC 7296 2.23.1) name each host by the address its
+// sender sees; these translate them to our view (our address, the peer's configured one) and
+// back to the peer's (the addresses of its offer), keeping protocols and ports.
+TsPair in_our_view(TsPair ts, const IpAddress& local, const IpAddress& remote) {
+    for (auto& s : ts.local)
+        s.start_address = s.end_address = local;
+    for (auto& s : ts.remote)
+        s.start_address = s.end_address = remote;
+    return ts;
+}
+
+TsPair in_peer_view(TsPair ts, const TsPair& offered) {
+    auto rename = [](Selectors& list, const Selectors& as) {
+        if (as.empty()) return;
+        for (auto& s : list) {
+            s.start_address = as.front().start_address;
+            s.end_address = as.front().end_address;
+        }
+    };
+    rename(ts.local, offered.local);
+    rename(ts.remote, offered.remote);
+    return ts;
+}
+
 }  // namespace
 
 wire::NotifyType Engine::Impl::notify_for(const Error& e) {
@@ -75,8 +99,12 @@ kernel::SaParams Engine::Impl::child_sa_params(const IkeSa& sa, const EspSuite& 
         // ESP goes in UDP only across a NAT (RFC 7296 2.23, RFC 3948). IKE on port 4500 alone
         // does not mean that: a peer that floated there without a NAT sends and expects plain
         // ESP (strongSwan decides by NAT detection too).
-        if (sa.nat_detected)
-            p.encap = kernel::UdpEncap{.sport = sa.local.port, .dport = sa.remote.port};
+        // The kernel's ports are the SA's source and destination: an inbound SA's sport is the
+        // peer's (arriving ESP from another source port is reported as a new mapping).
+        if (sa.nat_detected) {
+            p.encap = inbound ? kernel::UdpEncap{.sport = sa.remote.port, .dport = sa.local.port}
+                              : kernel::UdpEncap{.sport = sa.local.port, .dport = sa.remote.port};
+        }
     }
     p.spi = spi;
     p.reqid = peer.reqid;
@@ -131,6 +159,10 @@ Result<ChildSa*> Engine::Impl::install_child(IkeSa& sa, const EspSuite& suite, E
     if (Status st = deps.kernel.update_sa(in); !st) {
         free_spi(peer, spi_in);
         return st.take_error();
+    }
+    if (in.encap) {
+        child.encap_in = std::make_unique<kernel::SaParams>(in.clone());
+        child.encap_out = std::make_unique<kernel::SaParams>(out.clone());
     }
     if (defer_outbound) {
         child.pending_outbound = std::make_unique<kernel::SaParams>(std::move(out));
@@ -226,24 +258,21 @@ Result<Engine::Impl::ChildAnswer> Engine::Impl::accept_child(
     const TsPair allowed =
         allowed_selectors(peer.local_address, peer.cfg.address, peer.cfg.traffic);
     Result<TsPair> narrowed = Errc::ts_unacceptable;
+    TsPair answer;
     if (sa.nat_detected) {
-        // Transport mode across a NAT (RFC 7296 2.23.1): the selectors carry the hosts' own
-        // (private) addresses; judge them by the addresses the IKE SA runs between, answer with
-        // the offer unchanged, and install everything for the IKE SA's addresses.
-        TsPair effective = offered;
-        for (auto& ts : effective.remote)
-            ts.start_address = ts.end_address = peer.cfg.address;
-        for (auto& ts : effective.local)
-            ts.start_address = ts.end_address = peer.local_address;
-        auto n = narrow(effective, allowed);
-        if (n && n->local.size() == offered.local.size() &&
-            n->remote.size() == offered.remote.size()) {
-            narrowed = offered;
-        } else {
-            narrowed = Error{Errc::ts_unacceptable, "selectors across the NAT do not fit"};
+        // Transport mode across a NAT (RFC 7296 2.23.1): the peer's selectors carry the
+        // addresses it sees (its own private one, ours as it reaches us). Narrow them in our
+        // view (the addresses our kernel SAs and policies use), install that, and answer with
+        // the narrowed protocols and ports under the peer's own addresses.
+        narrowed = narrow(in_our_view(offered, peer.local_address, peer.cfg.address), allowed);
+        if (!narrowed) {
+            return Error{Errc::ts_unacceptable,
+                         "selectors across the NAT do not fit: " + to_string(offered.remote)};
         }
+        answer = in_peer_view(*narrowed, offered);
     } else {
         narrowed = narrow(offered, allowed);
+        if (narrowed) answer = *narrowed;
     }
     if (!narrowed) return narrowed.take_error();
     auto spi_in = deps.kernel.alloc_spi(peer.cfg.address, peer.local_address, peer.reqid);
@@ -262,7 +291,7 @@ Result<Engine::Impl::ChildAnswer> Engine::Impl::accept_child(
     a.choice = *choice;
     a.spi_in = *spi_in;
     store_be32(a.spi_bytes.data(), spi_in->value);
-    a.ts = *narrowed;
+    a.ts = answer;
     return a;
 }
 
@@ -297,6 +326,8 @@ Result<uint64_t> Engine::Impl::accept_child_answer(IkeSa& sa, const wire::Payloa
     if (!choice) return choice.take_error();
     if (choice->spi.size() != 4) return Error{Errc::invalid_syntax, "ESP SPI is not 4 bytes"};
     TsPair answer{tsi->selectors, tsr->selectors};
+    // Across a NAT the responder names the hosts as it sees them (RFC 7296 2.23.1).
+    if (sa.nat_detected) answer = in_our_view(answer, peer.local_address, peer.cfg.address);
     if (Status st = check_narrowed(answer, proposed); !st) return st.take_error();
     auto keys = child_keys(sa, choice->suite, shared, ni, nr);
     if (!keys) return keys.take_error();

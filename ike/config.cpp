@@ -39,7 +39,7 @@ bool PeerConfig::operator==(const PeerConfig& o) const {
            child_lifetime == o.child_lifetime && rekey_margin == o.rekey_margin &&
            rekey_jitter == o.rekey_jitter && child_limits == o.child_limits &&
            replay_window == o.replay_window && bypass == o.bypass && traffic == o.traffic &&
-           childless == o.childless;
+           childless == o.childless && natt_keepalive == o.natt_keepalive;
 }
 
 bool LocalConfig::operator==(const LocalConfig& o) const {

@@ -121,6 +121,8 @@ struct PeerConfig {
     std::vector<TrafficSpec> bypass;   // sent in the clear, never through ESP
     std::vector<TrafficSpec> traffic;  // what the CHILD SA protects; empty = all traffic
     bool childless = false;            // bring up the IKE SA without a CHILD SA (RFC 6023)
+    // NAT-keepalive interval (RFC 3948 2.3) while this node is behind a NAT; 0 = none.
+    std::chrono::seconds natt_keepalive{20};
 
     bool operator==(const PeerConfig& o) const;
 };

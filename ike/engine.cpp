@@ -178,10 +178,13 @@ Peer* Engine::Impl::find_peer(std::string_view name) {
 }
 
 Peer* Engine::Impl::peer_by_address(const IpAddress& a) {
+    Peer* found = nullptr;
     for (auto& [name, p] : peers) {
-        if (p->cfg.address == a) return p.get();
+        if (p->cfg.address != a) continue;
+        if (found) return nullptr;
+        found = p.get();
     }
-    return nullptr;
+    return found;
 }
 
 Peer* Engine::Impl::peer_by_identity(const Identity& id) {
@@ -261,10 +264,116 @@ void Engine::Impl::send(const IkeSa& sa, const Bytes& datagram) {
     send_raw(sa.local, sa.remote, datagram);
 }
 
+void Engine::Impl::set_remote(IkeSa& sa, const Endpoint& to) {
+    if (sa.remote == to) return;
+    if (auto it = half_open.find({sa.spi_i.value, sa.remote});
+        it != half_open.end() && it->second == sa.id) {
+        half_open.erase(it);
+        half_open[{sa.spi_i.value, to}] = sa.id;
+    }
+    sa.remote = to;
+}
+
+// --- NAT traversal -----------------------------------------------------------------------------
+
+void Engine::Impl::arm_keepalive(IkeSa& sa, TimePoint now) {
+    auto every = sa.peer && sa.natt
+                     ? natt_keepalive_interval(sa.peer->cfg.natt_keepalive, sa.behind_nat)
+                     : std::nullopt;
+    sa.keepalive_at = every ? now + *every : kNever;
+}
+
+void Engine::Impl::send_keepalive(IkeSa& sa, TimePoint now) {
+    // RFC 3948 2.3: one octet 0xFF from the NAT-T port; the receiving kernel (or daemon) drops it.
+    ++counters.natt_keepalives_sent;
+    outbox.push_back(OutDatagram{sa.local, sa.remote, Bytes{0xff}, OutDatagram::Framing::raw});
+    arm_keepalive(sa, now);
+}
+
+bool Engine::Impl::may_follow_peer(IkeSa& sa, const Endpoint& to, std::string_view how) {
+    // RFC 7296 2.23: only a host that is not behind a NAT updates the peer's address from
+    // validated packets; one behind a NAT SHOULD NOT (a single packet could break the SA). And
+    // there is nothing to follow without a NAT on the peer's side.
+    const char* why = !sa.peer_behind_nat ? "the peer is not behind a NAT"
+                      : sa.behind_nat     ? "this node is behind a NAT too (RFC 7296 2.23)"
+                      : !sa.natt          ? "the IKE SA does not use NAT-T"
+                                          : nullptr;
+    if (!why) return true;
+    ++counters.nat_mappings_refused;
+    if (!sa.mapping_refusal_logged) {
+        sa.mapping_refusal_logged = true;
+        log->warn("{}peer seen at {} ({}), not following: {}", prefix(sa), to.to_string(), how,
+                  why);
+    }
+    return false;
+}
+
+void Engine::Impl::follow_peer(IkeSa& sa, const Endpoint& to, std::string_view how) {
+    const Endpoint from = sa.remote;
+    set_remote(sa, to);
+    ++counters.nat_mappings_followed;
+    log->info("{}peer's NAT mapping moved from {} to {} ({}); following it", prefix(sa),
+              from.to_string(), to.to_string(), how);
+    if (sa.peer && to.address != sa.peer->cfg.address) {
+        // Transport mode: applications still address the peer as configured.
+        log->warn("{}peer's public address is now {}, configured {}: update `address`", prefix(sa),
+                  to.address.to_string(), sa.peer->cfg.address.to_string());
+    }
+    for (ChildSa& c : sa.children)
+        move_child_encap(sa, c);
+}
+
+void Engine::Impl::move_child_encap(IkeSa& sa, ChildSa& c) {
+    if (!c.encap_in || !c.encap_out) return;
+    const Endpoint& to = sa.remote;
+    if (c.encap_in->src == to.address && c.encap_in->encap->sport == to.port &&
+        c.encap_out->dst == to.address && c.encap_out->encap->dport == to.port) {
+        return;  // already there (the kernel repeats a report until the SA names the source)
+    }
+    // Inbound: the kernel compares arriving ESP's source with the SA's encap sport and reports
+    // each difference; xfrm_state_update takes the new encapsulation in place (not a new
+    // source address, which the kernel does not need to accept the packets).
+    kernel::SaParams in = c.encap_in->clone();
+    in.src = to.address;
+    in.encap->sport = to.port;
+    if (Status st = deps.kernel.update_sa(in); !st) {
+        log->error("{}updating inbound SA {} for the new mapping failed: {}", prefix(sa),
+                   to_hex(c.spi_in), st.error().message());
+    } else {
+        *c.encap_in = std::move(in);
+    }
+    kernel::SaParams out = c.encap_out->clone();
+    const IpAddress old_dst = out.dst;
+    out.dst = to.address;
+    out.encap->dport = to.port;
+    if (c.pending_outbound) {
+        // Not in the kernel yet: it goes in with the new endpoint.
+        c.pending_outbound->dst = out.dst;
+        c.pending_outbound->encap = out.encap;
+    } else if (old_dst == out.dst) {
+        if (Status st = deps.kernel.update_sa(out); !st) {
+            log->error("{}updating outbound SA {} for the new mapping failed: {}", prefix(sa),
+                       to_hex(c.spi_out), st.error().message());
+            return;
+        }
+    } else {
+        // An SA is identified by (daddr, SPI): the new one goes in before the old one goes, so
+        // outbound traffic never meets a gap.
+        if (Status st = deps.kernel.add_sa(out); !st) {
+            log->error("{}installing outbound SA {} at {} failed: {}", prefix(sa),
+                       to_hex(c.spi_out), out.dst.to_string(), st.error().message());
+            return;
+        }
+        (void)deps.kernel.delete_sa(old_dst, c.spi_out);
+    }
+    *c.encap_out = std::move(out);
+}
+
 // --- the wake-up heap --------------------------------------------------------------------------
 
 void Engine::Impl::arm(IkeSa& sa) {
-    TimePoint next = std::min({sa.dpd_at, sa.rekey_at, sa.expire_at, sa.child_retry_at});
+    TimePoint next =
+        std::min({sa.dpd_at, sa.rekey_at, sa.expire_at, sa.child_retry_at, sa.keepalive_at});
     if (sa.inflight) next = std::min(next, sa.inflight->retransmit_at);
     for (const ChildSa& c : sa.children) {
         next = std::min({next, c.rekey_at, c.expire_at, c.pending_outbound_at});
@@ -333,6 +442,7 @@ void Engine::Impl::wake_sa(IkeSa& sa, TimePoint now) {
         return;
     }
     if (sa.state != IkeState::established) return;
+    if (sa.keepalive_at <= now) send_keepalive(sa, now);
     if (sa.rekey_at <= now) {
         sa.rekey_at = kNever;
         queue_intent(sa, Intent{.task = Task::rekey_ike}, now);
@@ -498,17 +608,24 @@ void Engine::Impl::handle_protected(IkeSa& sa, ByteView datagram, const wire::Me
         chain = wire::OpenedChain{whole->first, assembled};
         sa.reassembler.reset();
     }
-    // Authenticated: the peer is alive, and behind a NAT its mapping may have moved (RFC 7296
-    // 2.23: follow the address of authenticated messages).
+    // Authenticated and fresh (a retransmitted request was answered from the cache above, an old
+    // response matches no request in flight): the peer is alive, and behind a NAT its mapping may
+    // have moved (RFC 7296 2.23: follow the address of the last such message).
     sa.last_heard = now;
     if (local.port == cfg.port_natt) {
         sa.natt = true;
         // The peer moved to the NAT-T port without a NAT in between (RFC 7296 2.23 allows it;
         // strongSwan always does when both sides support NAT-T): its port changed, not its
         // address. Answer there (2.11) and send everything after to it.
-        if (!sa.nat_detected && remote.address == sa.remote.address) sa.remote.port = remote.port;
+        if (!sa.nat_detected && remote.address == sa.remote.address) set_remote(sa, remote);
     }
-    if (sa.nat_detected && remote != sa.remote) sa.remote = remote;
+    if (sa.nat_detected && remote != sa.remote) {
+        if (sa.state == IkeState::connecting) {
+            set_remote(sa, remote);  // the float of IKE_AUTH to port 4500: nothing installed yet
+        } else if (may_follow_peer(sa, remote, "IKE")) {
+            follow_peer(sa, remote, "IKE");
+        }
+    }
     if (sa.natt) sa.local = local;
 
     static thread_local wire::PayloadList inner;

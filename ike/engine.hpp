@@ -50,12 +50,16 @@ struct EngineDeps {
     std::function<std::chrono::system_clock::time_point()> wall_clock;
 };
 
-// A datagram to send. `local.port` names the socket (500 or the NAT-T port); on the NAT-T port the
-// daemon prepends the 4-byte non-ESP marker (RFC 3948 2.2): `data` is always the bare IKE message.
+// A datagram to send. `local.port` names the socket (500 or the NAT-T port). An IKE message is
+// bare: on the NAT-T port the daemon prepends the 4-byte non-ESP marker (RFC 3948 2.2). A raw
+// datagram goes on the wire exactly as `data` says, with no marker: the engine uses it only for
+// the 1-octet NAT-keepalive (RFC 3948 2.3), which must not look like IKE.
 struct OutDatagram {
+    enum class Framing : uint8_t { ike, raw };
     Endpoint local;
     Endpoint remote;
     Bytes data;
+    Framing framing = Framing::ike;
 };
 
 struct EngineConfig {

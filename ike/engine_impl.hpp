@@ -79,6 +79,12 @@ struct ChildSa {
     // yet. Until then the parameters (keys included) wait here.
     std::unique_ptr<kernel::SaParams> pending_outbound;
     TimePoint pending_outbound_at = kNever;
+    // UDP-encapsulated children keep both SAs' parameters as installed (keys included, wiped
+    // with the child), so that when the peer's NAT mapping moves the SAs can be re-installed at
+    // the new port or address: the kernel cannot change an SA's address in place, and a new SA
+    // needs the keys. Null for plain ESP.
+    std::unique_ptr<kernel::SaParams> encap_in;
+    std::unique_ptr<kernel::SaParams> encap_out;
 };
 
 // Work that needs an exchange we initiate; queued while another request is in flight.
@@ -143,6 +149,12 @@ struct IkeSa {
     Endpoint local, remote;
     bool natt = false;          // IKE (and ESP) float to the NAT-T port
     bool nat_detected = false;  // some NAT between us (RFC 7296 2.23)
+    // Which side the NAT is on: ours (the peer's NAT_DETECTION_DESTINATION_IP did not match our
+    // address: we send NAT-keepalives) and the peer's (its NAT_DETECTION_SOURCE_IP did not match
+    // where its message came from: we follow its mapping when it moves).
+    bool behind_nat = false;
+    bool peer_behind_nat = false;
+    bool mapping_refusal_logged = false;  // log a refused mapping once per SA, then count only
     bool peer_fragmentation = false;
     IkeSuite suite;
     crypto::SecretBytes sk_d;
@@ -165,6 +177,7 @@ struct IkeSa {
     TimePoint rekey_at = kNever;
     TimePoint expire_at = kNever;  // half-open timeout, or the end of the lifetime
     TimePoint child_retry_at = kNever;
+    TimePoint keepalive_at = kNever;  // next NAT-keepalive (RFC 3948 2.3)
     uint32_t child_failures = 0;
     TimePoint armed_at = kNever;  // earliest wake-up in the heap for this SA
 
@@ -262,6 +275,8 @@ class Engine::Impl {
     // engine.cpp
     IkeSa* find_sa(uint64_t id);
     Peer* find_peer(std::string_view name);
+    // The only peer with this address; null when none or several share it (nodes behind one
+    // NAT): then only the identity at IKE_AUTH tells them apart.
     Peer* peer_by_address(const IpAddress& a);
     Peer* peer_by_identity(const Identity& id);
     // `id` = 0: a fresh random SPI.
@@ -273,6 +288,15 @@ class Engine::Impl {
     void wake_peer(Peer& peer, TimePoint now);
     void send(const IkeSa& sa, const Bytes& datagram);
     void send_raw(const Endpoint& local, const Endpoint& remote, Bytes datagram);
+    // Changes the IKE SA's remote endpoint (the half-open table is keyed by it).
+    void set_remote(IkeSa& sa, const Endpoint& to);
+    // NAT traversal (engine.cpp): the NAT-keepalive, and following the peer's NAT when its
+    // mapping moves (RFC 7296 2.23, RFC 3948): `to` came from authenticated, fresh input.
+    void send_keepalive(IkeSa& sa, TimePoint now);
+    void arm_keepalive(IkeSa& sa, TimePoint now);
+    bool may_follow_peer(IkeSa& sa, const Endpoint& to, std::string_view how);
+    void follow_peer(IkeSa& sa, const Endpoint& to, std::string_view how);
+    void move_child_encap(IkeSa& sa, ChildSa& child);
     void emit(SaEvent::Kind kind, const IkeSa& sa, const ChildSa* child, std::string reason);
     std::string prefix(const IkeSa& sa) const;
     uint64_t random_spi();

@@ -195,10 +195,16 @@ void Engine::Impl::on_auth_request(IkeSa& sa, const wire::Header& h, const wire:
     Peer* peer = peer_by_identity(claimed);
     if (!peer)
         return refuse(Error{Errc::unknown_peer, "no peer with identity " + claimed.text}, nullptr);
-    if (!sa.nat_detected && peer->cfg.address != sa.remote.address) {
+    // Transport mode binds the SAs to the peer's address as our applications use it, so the
+    // peer must come from its configured address, NAT or not: behind a NAT that is its public
+    // address (an elastic IP, the masquerading router's), which is what `address` names.
+    if (peer->cfg.address != sa.remote.address) {
         return refuse(Error{Errc::identity_mismatch,
                             claimed.text + " connected from " + sa.remote.address.to_string() +
-                                ", configured " + peer->cfg.address.to_string()},
+                                ", configured " + peer->cfg.address.to_string() +
+                                (sa.nat_detected ? " (behind a NAT, `address` must be the "
+                                                   "public address it is seen from)"
+                                                 : "")},
                       peer);
     }
     // Without an address of our own towards the peer (no route to it) no CHILD SA or policy
@@ -266,6 +272,7 @@ void Engine::Impl::ike_sa_established(IkeSa& sa, TimePoint now) {
     sa.rekey_at = now + rekey_after(peer.cfg.ike_lifetime, peer.cfg.rekey_margin,
                                     peer.cfg.rekey_jitter, deps.rng);
     sa.dpd_at = peer.cfg.dpd_delay.count() > 0 ? now + peer.cfg.dpd_delay : kNever;
+    arm_keepalive(sa, now);
     half_open.erase({sa.spi_i.value, sa.remote});
     peer.failures = 0;
     peer.last_error.clear();

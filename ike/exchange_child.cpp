@@ -237,6 +237,8 @@ IkeSa& Engine::Impl::create_rekeyed_sa(IkeSa& old, bool initiator, uint64_t id, 
     fresh.setup.reset();
     fresh.natt = old.natt;
     fresh.nat_detected = old.nat_detected;
+    fresh.behind_nat = old.behind_nat;
+    fresh.peer_behind_nat = old.peer_behind_nat;
     fresh.peer_fragmentation = old.peer_fragmentation;
     return fresh;
 }
@@ -249,6 +251,7 @@ void Engine::Impl::rekeyed_sa_up(IkeSa& fresh, TimePoint now) {
     fresh.expire_at = now + pc.ike_lifetime;
     fresh.rekey_at = now + rekey_after(pc.ike_lifetime, pc.rekey_margin, pc.rekey_jitter, deps.rng);
     fresh.dpd_at = pc.dpd_delay.count() > 0 ? now + pc.dpd_delay : kNever;
+    arm_keepalive(fresh, now);
     arm(fresh);
 }
 
@@ -260,7 +263,7 @@ void Engine::Impl::adopt_rekeyed(IkeSa& old, IkeSa& fresh, TimePoint now) {
     fresh.child_failures = old.child_failures;
     old.state = IkeState::rekeyed;
     old.replaced_by = fresh.id;
-    old.rekey_at = old.dpd_at = old.child_retry_at = kNever;
+    old.rekey_at = old.dpd_at = old.child_retry_at = old.keepalive_at = kNever;
     // The initiator of the rekey deletes the old SA; should that never happen, drop it quietly.
     old.expire_at = now + retransmit_give_up_after(cfg.settings);
     ++counters.ike_rekeys;

@@ -69,6 +69,8 @@ void learn_from_init(IkeSa& sa, const wire::Message& msg, const Endpoint& local,
         remote_natted = !source_match;
     }
     sa.nat_detected = any && (local_natted || remote_natted);
+    sa.behind_nat = sa.nat_detected && local_natted;
+    sa.peer_behind_nat = sa.nat_detected && remote_natted;
     sa.peer_fragmentation =
         wire::has_notify(msg.payloads, NotifyType::ikev2_fragmentation_supported);
     if (auto* sig = wire::find_notify(msg.payloads, NotifyType::signature_hash_algorithms)) {

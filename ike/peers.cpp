@@ -252,7 +252,7 @@ void Engine::Impl::begin_delete(IkeSa& sa, Error reason, TimePoint now) {
         remove_child(sa, sa.children.back().id, sa.reason);
     sa.state = IkeState::deleting;
     sa.queue.clear();
-    sa.rekey_at = sa.dpd_at = sa.child_retry_at = kNever;
+    sa.rekey_at = sa.dpd_at = sa.child_retry_at = sa.keepalive_at = kNever;
     queue_intent(sa, Intent{.task = Task::delete_ike}, now);
 }
 
@@ -593,6 +593,32 @@ void Engine::Impl::on_kernel_event(const kernel::KernelEvent& event, TimePoint n
                         }
                     }
                 }
+            } else if constexpr (std::is_same_v<T, kernel::MappingEvent>) {
+                // The kernel saw ESP for one of our inbound SAs from a new source (RFC 3948):
+                // the peer's NAT rebound. Follow it only for encapsulated SAs of peers behind a
+                // NAT; the kernel repeats the report until the SA names the new source.
+                for (auto& [id, sa] : sas) {
+                    for (ChildSa& c : sa->children) {
+                        if (c.spi_in != e.spi) continue;
+                        if (!c.encap_in || c.encap_in->dst != e.dst) {
+                            ++counters.nat_mappings_refused;
+                            log->debug("{}mapping for SA {} without UDP encapsulation ignored",
+                                       prefix(*sa), to_hex(e.spi));
+                            return;
+                        }
+                        if (sa->state != IkeState::established && sa->state != IkeState::rekeyed) {
+                            return;
+                        }
+                        if (e.new_source == sa->remote) {
+                            move_child_encap(*sa, c);  // IKE followed already; this SA lags
+                            return;
+                        }
+                        if (may_follow_peer(*sa, e.new_source, "ESP")) {
+                            follow_peer(*sa, e.new_source, "ESP");
+                        }
+                        return;
+                    }
+                }
             } else if constexpr (std::is_same_v<T, kernel::ResyncEvent>) {
                 log->warn("kernel events lost ({}), resynchronising", e.reason.message());
                 resync_kernel(now);
@@ -664,6 +690,8 @@ EngineStatus Engine::Impl::status(TimePoint now) {
             is.local = sa->local;
             is.remote = sa->remote;
             is.nat_detected = sa->nat_detected;
+            is.behind_nat = sa->behind_nat;
+            is.peer_behind_nat = sa->peer_behind_nat;
             if (sa->state != IkeState::connecting) {
                 is.established_seconds = seconds_between(sa->established_at, now);
                 is.last_heard_seconds = seconds_between(sa->last_heard, now);

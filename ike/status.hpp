@@ -36,6 +36,8 @@ struct IkeSaStatus {
     std::string proposal;    // "aes128gcm16-prfsha256-x25519"
     Endpoint local, remote;
     bool nat_detected = false;
+    bool behind_nat = false;       // this node is behind a NAT (it sends NAT-keepalives)
+    bool peer_behind_nat = false;  // the peer is (this node follows its mapping)
     int64_t established_seconds = 0;
     int64_t rekey_in_seconds = -1;
     int64_t last_heard_seconds = -1;  // since the last authenticated message or ESP from the peer
@@ -96,6 +98,11 @@ struct EngineCounters {
     uint64_t messages_dropped = 0;  // unauthenticated garbage, silently dropped
     uint64_t messages_received = 0;
     uint64_t messages_sent = 0;
+    uint64_t natt_keepalives_sent = 0;  // RFC 3948 2.3, while behind a NAT
+    // The peer's NAT mapping moved (XFRM_MSG_MAPPING or an authenticated IKE message from a new
+    // address or port): followed, or refused (no NAT on the peer's side, or one on ours).
+    uint64_t nat_mappings_followed = 0;
+    uint64_t nat_mappings_refused = 0;
 };
 
 // What `ikectl monitor` streams and logs record: something happened to an SA.

@@ -44,6 +44,11 @@ Duration reinitiate_backoff(const EngineSettings& s, uint32_t failures, crypto::
     return scale(nominal, factor);
 }
 
+std::optional<Duration> natt_keepalive_interval(std::chrono::seconds interval, bool behind_nat) {
+    if (!behind_nat || interval.count() <= 0) return std::nullopt;
+    return interval;
+}
+
 Duration mesh_follower_delay(crypto::RandomSource& rng) {
     return std::chrono::milliseconds(1000 + rng.uniform(2000));
 }

@@ -40,6 +40,11 @@ Duration rekey_after(std::chrono::seconds lifetime, std::chrono::seconds margin,
 //   nominal   2s    4s    8s    16s    32s    64s    120s (defaults)
 Duration reinitiate_backoff(const EngineSettings& s, uint32_t failures, crypto::RandomSource& rng);
 
+// NAT-keepalives (RFC 3948 2.3): while this node is behind a NAT, one every `interval` keeps the
+// NAT's mapping of its NAT-T port alive (the RFC's default is 20 s). nullopt (no keepalives) when
+// this node is not behind a NAT or the interval is 0.
+std::optional<Duration> natt_keepalive_interval(std::chrono::seconds interval, bool behind_nat);
+
 // A `start = always` node that sorts *after* its peer (see docs/mesh.md) waits this long before
 // its first initiation, so that in a mesh that boots at once the designated initiator usually wins
 // without any duplicate IKE SA: uniform in [1 s, 3 s).

@@ -159,8 +159,20 @@ Status FakeKernel::store_sa(const SaParams& sa, bool update) {
         if (it == sad_.end()) {
             return fail(Error{Errc::kernel_no_entry, "update " + sa_name(sa.dst, sa.spi)});
         }
-        it->second.params = sa.clone();
-        it->second.larval = false;
+        if (it->second.larval) {
+            it->second.params = sa.clone();
+            it->second.larval = false;
+        } else {
+            // xfrm_state_update on a complete SA takes only the encapsulation and the lifetimes
+            // (addresses and keys stay); switching encapsulation on or off fails (EEXIST).
+            Sa& held = it->second;
+            if (held.params.encap.has_value() != sa.encap.has_value()) {
+                return fail(Error{Errc::kernel_exists, "update " + sa_name(sa.dst, sa.spi)});
+            }
+            held.params.encap = sa.encap;
+            held.params.soft = sa.soft;
+            held.params.hard = sa.hard;
+        }
     } else {
         // XFRM_MSG_NEWSA on an existing (dst, spi, proto), larval or not, fails with EEXIST.
         if (it != sad_.end()) {

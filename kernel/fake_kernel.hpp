@@ -2,12 +2,13 @@
 // handshake benchmark and `kernel = "fake"` in the daemon.
 //
 // It behaves like XFRM where the engine can tell: alloc_spi creates a larval SA that update_sa
-// completes, adding an SA or policy that exists fails with kernel_exists, deleting or updating
-// one that does not fails with kernel_no_entry, a hard expiry removes the SA, and parameters are
-// checked as strictly as the real backend checks them (esp_algorithms.hpp). It records every call,
-// lets tests inject events and failures and set SA counters, and stays cheap enough for tens of
-// thousands of SAs. It is not a model of packet processing: nothing expires by time, larval SAs
-// never time out, and no ACQUIRE happens unless a test injects one.
+// completes (on a complete SA update_sa changes only the UDP encapsulation and lifetimes, as
+// xfrm_state_update does), adding an SA or policy that exists fails with kernel_exists, deleting or
+// updating one that does not fails with kernel_no_entry, a hard expiry removes the SA, and
+// parameters are checked as strictly as the real backend checks them (esp_algorithms.hpp). It
+// records every call, lets tests inject events and failures and set SA counters, and stays cheap
+// enough for tens of thousands of SAs. It is not a model of packet processing: nothing expires by
+// time, larval SAs never time out, and no ACQUIRE happens unless a test injects one.
 #pragma once
 
 #include <array>

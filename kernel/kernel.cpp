@@ -321,6 +321,9 @@ std::string describe(const KernelEvent& event) {
                 return "SA " + sa_label(e.dst, e.spi) + " deleted by another process";
             } else if constexpr (std::is_same_v<T, PolicyDeletedEvent>) {
                 return "policy " + policy_label(e.id) + " deleted by another process";
+            } else if constexpr (std::is_same_v<T, MappingEvent>) {
+                return "new mapping for SA " + sa_label(e.dst, e.spi) + ": " +
+                       e.old_source.to_string() + " -> " + e.new_source.to_string();
             } else {
                 return "resync needed: " + e.reason.message();
             }

@@ -107,8 +107,11 @@ struct LifetimeLimits {
     bool operator==(const LifetimeLimits&) const = default;
 };
 
-// UDP encapsulation of ESP for NAT traversal (RFC 3948): ports as seen on this host's side,
-// `sport` is ours and `dport` the peer's (normally 4500 and whatever the NAT mapped).
+// UDP encapsulation of ESP for NAT traversal (RFC 3948), in the kernel's convention: `sport` is
+// the UDP source port of the SA's packets and `dport` their destination port. On an outbound SA
+// sport is ours (normally 4500) and dport the peer's (whatever its NAT mapped); on an inbound SA
+// it is the other way round, and the kernel reports a mapping (MappingEvent) when encapsulated
+// ESP arrives from another source port or address than the SA names.
 struct UdpEncap {
     uint16_t sport = 4500;
     uint16_t dport = 4500;
@@ -269,6 +272,18 @@ struct PolicyDeletedEvent {
     PolicyId id;
 };
 
+// UDP-encapsulated ESP for one of our inbound SAs arrived from another source address or port
+// than the SA names (XFRM_MSG_MAPPING): the peer's NAT rebound. Authenticated by the ESP
+// integrity check and after the replay check, so it cannot be forged by anyone without the keys;
+// the engine still only follows it for peers behind a NAT.
+struct MappingEvent {
+    IpAddress dst;  // the inbound SA is (dst, spi)
+    EspSpi spi;
+    ReqId reqid;
+    Endpoint old_source;  // what the SA names
+    Endpoint new_source;  // where the packet came from
+};
+
 // The event stream is no longer a complete picture (the socket overran, or someone flushed the
 // SAD/SPD): the engine must resync its view through list_owned().
 struct ResyncEvent {
@@ -276,7 +291,9 @@ struct ResyncEvent {
 };
 
 struct KernelEvent {
-    std::variant<AcquireEvent, ExpireEvent, SaDeletedEvent, PolicyDeletedEvent, ResyncEvent> data;
+    std::variant<AcquireEvent, ExpireEvent, SaDeletedEvent, PolicyDeletedEvent, MappingEvent,
+                 ResyncEvent>
+        data;
 };
 std::string describe(const KernelEvent& event);  // one log line
 

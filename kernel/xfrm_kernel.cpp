@@ -90,7 +90,8 @@ Status XfrmKernel::init() {
     if (mnl_socket_bind(events_, 0, MNL_SOCKET_AUTOPID) < 0) {
         return os_error(errno, "bind XFRM event socket");
     }
-    std::vector<int> groups{XFRMNLGRP_ACQUIRE, XFRMNLGRP_EXPIRE};
+    // MAPPING: the peer's NAT moved (RFC 3948 / RFC 7296 2.23), see MappingEvent.
+    std::vector<int> groups{XFRMNLGRP_ACQUIRE, XFRMNLGRP_EXPIRE, XFRMNLGRP_MAPPING};
     if (options_.watch_changes) {
         groups.push_back(XFRMNLGRP_SA);
         groups.push_back(XFRMNLGRP_POLICY);

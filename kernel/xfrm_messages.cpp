@@ -34,6 +34,9 @@ static_assert(sizeof(xfrm_user_acquire) == 280 && sizeof(xfrm_user_expire) == 23
 static_assert(sizeof(xfrm_algo) == 68 && sizeof(xfrm_algo_aead) == 72 &&
               sizeof(xfrm_algo_auth) == 72 && sizeof(xfrm_encap_tmpl) == 24);
 static_assert(sizeof(xfrm_replay_state_esn) == 24 && sizeof(nlmsgerr) == 20);
+static_assert(sizeof(xfrm_user_mapping) == 64 && offsetof(xfrm_user_mapping, reqid) == 24 &&
+              offsetof(xfrm_user_mapping, new_saddr) == 44 &&
+              offsetof(xfrm_user_mapping, new_sport) == 62);
 
 namespace {
 
@@ -741,6 +744,22 @@ Result<Message> parse_message(const NetlinkMessage& m) {
         }
         case XFRM_MSG_FLUSHPOLICY:
             return Message{Flush{true, 0}};
+        case XFRM_MSG_MAPPING: {
+            // Fixed part only (xfrm_send_mapping adds no attributes); the family is the SA's.
+            xfrm_user_mapping um;
+            if (!read_struct(m.payload, um)) return Error{Errc::truncated, "xfrm_user_mapping"};
+            if (um.id.family != AF_INET && um.id.family != AF_INET6) {
+                return Error{Errc::invalid_syntax, "XFRM_MSG_MAPPING of an unknown family"};
+            }
+            Mapping map;
+            map.dst = from_xfrm(um.id.daddr, um.id.family);
+            map.spi = EspSpi{ntohl(um.id.spi)};
+            map.protocol = um.id.proto;
+            map.reqid = ReqId{um.reqid};
+            map.old_source = Endpoint{from_xfrm(um.old_saddr, um.id.family), ntohs(um.old_sport)};
+            map.new_source = Endpoint{from_xfrm(um.new_saddr, um.id.family), ntohs(um.new_sport)};
+            return Message{std::move(map)};
+        }
         default:
             return Message{Other{m.type}};
     }
@@ -774,6 +793,10 @@ std::optional<KernelEvent> to_event(const NetlinkMessage& raw, const Message& me
         const Selector& sel = d->policy ? d->policy->selector : d->selector;
         const Direction dir = d->policy ? d->policy->dir : d->dir;
         return KernelEvent{PolicyDeletedEvent{PolicyId{sel, dir}}};
+    }
+    if (const auto* m = std::get_if<Mapping>(&message)) {
+        if (m->protocol != kProtoEsp) return std::nullopt;
+        return KernelEvent{MappingEvent{m->dst, m->spi, m->reqid, m->old_source, m->new_source}};
     }
     if (const auto* f = std::get_if<Flush>(&message)) {
         if (ours) return std::nullopt;

@@ -169,12 +169,20 @@ struct Flush {  // XFRM_MSG_FLUSHSA / FLUSHPOLICY
     bool policies = false;
     uint8_t protocol = 0;  // FLUSHSA: 0 = all protocols
 };
-struct Other {  // anything else (NOOP, MAPPING, NEWAE, ...): understood to be ignorable
+struct Mapping {    // XFRM_MSG_MAPPING: encapsulated ESP for an inbound SA from a new source
+    IpAddress dst;  // the SA (dst, spi, protocol)
+    EspSpi spi;
+    uint8_t protocol = 0;
+    ReqId reqid;
+    Endpoint old_source;
+    Endpoint new_source;
+};
+struct Other {  // anything else (NOOP, NEWAE, ...): understood to be ignorable
     uint16_t type = 0;
 };
 
 using Message = std::variant<Ack, Done, SaMessage, SaDeleted, PolicyMessage, PolicyDeleted, Acquire,
-                             Expire, PolicyExpire, Flush, Other>;
+                             Expire, PolicyExpire, Flush, Mapping, Other>;
 
 // One netlink message as a value; truncated / bad_length / invalid_syntax / too_many_items on
 // malformed input.
@@ -182,7 +190,9 @@ Result<Message> parse_message(const NetlinkMessage& message);
 
 // What an event-socket message means to the engine: ACQUIRE for one of our policies, EXPIRE of
 // one of our SAs, our SA or policy deleted by another process (nlmsg_pid != own_pid), a flush
-// (resync). Everything else, including notifications of our own changes, maps to nothing.
+// (resync), a new mapping of an ESP SA (which carries no owner mark: the engine matches its SPI
+// against its own inbound SAs). Everything else, including notifications of our own changes, maps
+// to nothing.
 std::optional<KernelEvent> to_event(const NetlinkMessage& raw, const Message& message,
                                     uint32_t own_pid, OwnerTag owner);
 

@@ -64,6 +64,7 @@ struct Datagram {
     wire::ExchangeType exchange{};
     bool response = false;
     uint32_t message_id = 0;
+    bool raw = false;  // sent without IKE framing: a NAT-keepalive (RFC 3948 2.3)
 };
 
 struct Node {
@@ -80,6 +81,7 @@ struct Node {
     ike::EngineConfig config;
     std::unique_ptr<ike::Engine> engine;
     std::vector<ike::SaEvent> events;  // everything emitted so far
+    size_t keepalives_received = 0;    // dropped on arrival, as the daemon and kernel do
 
     Node(std::string n, IpAddress a, uint64_t seed)
         : name(std::move(n)), address(a), rng(seed), kernel(static_cast<uint32_t>(seed)) {}
@@ -220,9 +222,21 @@ class Network {
     }
 
     // Puts `n` behind a NAT with the public address `pub`: its datagrams leave with source
-    // pub:(port + 40000), and datagrams to those come back translated (a 1:1 NAT with port
-    // mapping, like a cloud provider's elastic address in front of a private one).
-    void nat(Node& n, const std::string& pub) { nat_[n.name] = *IpAddress::parse(pub); }
+    // pub:(port + offset), and datagrams to those come back translated (a 1:1 NAT with port
+    // mapping, like a cloud provider's elastic address in front of a private one). Several nodes
+    // may share one public address with different offsets (a masquerading router). Datagrams to
+    // a public port that maps to no node are dropped, as a NAT drops unknown mappings.
+    void nat(Node& n, const std::string& pub, uint16_t offset = 40000) {
+        nat_[n.name] = NatMapping{*IpAddress::parse(pub), offset};
+    }
+    // The NAT forgets `n`'s mapping and picks new ports (offset) for it, as after a conntrack
+    // flush with random ports, or moves it to another public address.
+    void rebind(Node& n, uint16_t offset, const std::string& pub = "") {
+        auto& m = nat_.at(n.name);
+        m.offset = offset;
+        if (!pub.empty()) m.pub = *IpAddress::parse(pub);
+    }
+    size_t nat_dropped = 0;  // datagrams to an unknown mapping
 
     Node& node(const std::string& name) {
         for (auto& n : nodes_) {
@@ -285,26 +299,37 @@ class Network {
                 d.dst = out.remote;
                 d.data = std::move(out.data);
                 d.deliver_at = now + latency;
-                if (auto h = wire::parse_header(d.data)) {
+                d.raw = out.framing == ike::OutDatagram::Framing::raw;
+                if (auto h = wire::parse_header(d.data); h && !d.raw) {
                     d.exchange = h->exchange;
                     d.response = h->is_response();
                     d.message_id = h->message_id.value;
                 }
                 if (auto it = nat_.find(n->name); it != nat_.end()) {
-                    d.src.address = it->second;
-                    d.src.port = static_cast<uint16_t>(d.src.port + 40000);
+                    d.src.address = it->second.pub;
+                    d.src.port = static_cast<uint16_t>(d.src.port + it->second.offset);
                 }
                 Node* to = nullptr;
+                bool natted = false;
                 for (auto& m : nodes_) {
-                    if (m->owns(d.dst.address)) to = m.get();
                     auto it = nat_.find(m->name);
-                    if (it != nat_.end() && it->second == d.dst.address && d.dst.port > 40000) {
+                    if (it == nat_.end()) {
+                        if (m->owns(d.dst.address)) to = m.get();
+                        continue;
+                    }
+                    if (it->second.pub != d.dst.address) continue;
+                    natted = true;
+                    const int inner = d.dst.port - it->second.offset;
+                    if (inner == 500 || inner == 4500) {
                         to = m.get();
                         d.dst.address = m->address;
-                        d.dst.port = static_cast<uint16_t>(d.dst.port - 40000);
+                        d.dst.port = static_cast<uint16_t>(inner);
                     }
                 }
-                if (!to) continue;
+                if (!to) {
+                    nat_dropped += natted ? 1 : 0;
+                    continue;
+                }
                 d.to = to->name;
                 if (rewrite) rewrite(d);
                 if (drop && drop(d)) {
@@ -327,6 +352,11 @@ class Network {
         for (Datagram& d : due) {
             Node& to = node(d.to);
             if (!to.engine) continue;
+            if (d.raw) {
+                to.keepalives_received += d.data.size() == 1 && d.data[0] == 0xff ? 1 : 0;
+                delivered.push_back(std::move(d));
+                continue;
+            }
             to.engine->on_datagram(d.data, d.dst, d.src, now);
             delivered.push_back(std::move(d));
         }
@@ -334,7 +364,11 @@ class Network {
 
     std::vector<std::unique_ptr<Node>> nodes_;
     std::vector<Datagram> in_flight_;
-    std::map<std::string, IpAddress> nat_;
+    struct NatMapping {
+        IpAddress pub;
+        uint16_t offset = 40000;
+    };
+    std::map<std::string, NatMapping> nat_;
 };
 
 // Asserts the invariant of a settled pair: exactly one IKE SA and one CHILD SA on both sides,

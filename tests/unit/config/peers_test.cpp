@@ -159,13 +159,75 @@ TEST_CASE("a peer defined twice names both places") {
               "peers.d/a.conf:1)"));
 }
 
-TEST_CASE("addresses are unique across peers") {
+TEST_CASE("an address is shared only by peers with different identities") {
+    // The default identity is the address itself: the same for both.
     auto p = parse(main_file(), {peer_file("a.conf", peer("node2", "10.0.0.2")),
                                  peer_file("b.conf", peer("node3", "10.0.0.2"))});
     REQUIRE_FALSE(p.ok());
     CHECK(
         p.has("peers.d/b.conf:2: peer.node3.address: 10.0.0.2 is also the address of peer "
-              "node2 (peers.d/a.conf:2)"));
+              "node2 (peers.d/a.conf:2): peers sharing an address must have different "
+              "identities (id)"));
+}
+
+TEST_CASE("nodes behind one NAT: a shared address needs disjoint traffic and one initiator") {
+    const std::string a_id = "id = \"a.example\"\n";
+    const std::string b_id = "id = \"b.example\"\n";
+    SECTION("without traffic lists the policies would collide") {
+        auto p = parse(main_file(), {peer_file("a.conf", peer("a", "203.0.113.5", a_id)),
+                                     peer_file("b.conf", peer("b", "203.0.113.5", b_id))});
+        REQUIRE_FALSE(p.ok());
+        CHECK(
+            p.mentions("peers.d/b.conf:2: peer.b.address: 203.0.113.5 is also the address of "
+                       "peer a (peers.d/a.conf:2): peers sharing an address (nodes behind one "
+                       "NAT) each need a `traffic` list"));
+    }
+    SECTION("overlapping traffic") {
+        auto p = parse(
+            main_file(),
+            {peer_file("a.conf", peer("a", "203.0.113.5", a_id + "traffic = [\"tcp/5001\"]\n")),
+             peer_file("b.conf",
+                       peer("b", "203.0.113.5", b_id + "traffic = [\"udp/9\", \"tcp\"]\n"))});
+        REQUIRE_FALSE(p.ok());
+        CHECK(
+            p.mentions("peer.b.address: 203.0.113.5 is also the address of peer a "
+                       "(peers.d/a.conf:2): traffic \"tcp\" overlaps \"tcp/5001\" of peer a"));
+    }
+    SECTION("two initiators to the same address and port") {
+        auto p = parse(
+            main_file(),
+            {peer_file("a.conf", peer("a", "203.0.113.5", a_id + "traffic = [\"tcp/5001\"]\n")),
+             peer_file("b.conf", peer("b", "203.0.113.5", b_id + "traffic = [\"tcp/5002\"]\n"))});
+        REQUIRE_FALSE(p.ok());
+        CHECK(p.mentions("only one of the peers sharing 203.0.113.5 port 500 may initiate"));
+    }
+    SECTION("allowed: disjoint traffic, and one passive or another port") {
+        for (const std::string& b_more :
+             {std::string("start = \"passive\"\n"), std::string("port = 1500\n")}) {
+            auto p = parse(
+                main_file(),
+                {peer_file("a.conf", peer("a", "203.0.113.5", a_id + "traffic = [\"tcp/5001\"]\n")),
+                 peer_file("b.conf",
+                           peer("b", "203.0.113.5",
+                                b_id + "traffic = [\"tcp/5002\", \"udp/5002\"]\n" + b_more))});
+            INFO(p.text());
+            REQUIRE(p.ok());
+            CHECK(p.config().peers.size() == 2);
+        }
+    }
+}
+
+TEST_CASE("natt_keepalive: default 20 s, per peer, 0 turns it off") {
+    auto p = parse(main_file("[defaults]\nnatt_keepalive = \"25s\"\n"),
+                   {peer_file("a.conf", peer("node2", "10.0.0.2") +
+                                            peer("node3", "10.0.0.3", "natt_keepalive = 0\n"))});
+    INFO(p.text());
+    REQUIRE(p.ok());
+    CHECK(p.config().find_peer("node2")->natt_keepalive == std::chrono::seconds{25});
+    CHECK(p.config().find_peer("node3")->natt_keepalive == std::chrono::seconds{0});
+    auto d = parse(main_file(), {peer_file("a.conf", peer("node2", "10.0.0.2"))});
+    REQUIRE(d.ok());
+    CHECK(d.config().find_peer("node2")->natt_keepalive == std::chrono::seconds{20});
 }
 
 TEST_CASE("a shared identity is a warning") {

@@ -532,6 +532,25 @@ Bytes acquire_message(const PolicyParams& p, OwnerTag tag, const Selector& flow,
     return e.get();
 }
 
+// xfrm_user_mapping (linux/xfrm.h): id {daddr 16, spi 4, family 2, proto 1, pad 1}, reqid 4,
+// old_saddr 16, new_saddr 16, old_sport 2, new_sport 2 (ports and SPI in network order).
+Bytes mapping_message(uint8_t proto = 50) {
+    Layout e(16 + 64);
+    e.header(38 /* XFRM_MSG_MAPPING */, 0, 0, 0)
+        .addr(16, ip("10.0.0.2"))
+        .be32(16 + 16, 0xc0ffee00)
+        .u16(16 + 20, 2 /* AF_INET */)
+        .u8(16 + 22, proto)
+        .u32(16 + 24, 42)
+        .addr(16 + 28, ip("198.51.100.7"))
+        .addr(16 + 44, ip("198.51.100.9"))
+        .u8(16 + 60, 0xad)  // old_sport 44500 = 0xadd4, big-endian
+        .u8(16 + 61, 0xd4)
+        .u8(16 + 62, 0xc3)  // new_sport 50000 = 0xc350
+        .u8(16 + 63, 0x50);
+    return e.get();
+}
+
 std::optional<KernelEvent> event_of(const Bytes& datagram, uint32_t own_pid, OwnerTag tag) {
     auto raw = single(datagram);
     auto parsed = parse_message(raw);
@@ -577,6 +596,33 @@ TEST_CASE("EXPIRE of our SA becomes a soft or hard ExpireEvent") {
     CHECK_FALSE(event_of(expire_message(gcm_sa(), true, OwnerTag{0}), 77, kTag));
 }
 
+TEST_CASE("XFRM_MSG_MAPPING (xfrm_user_mapping) becomes a MappingEvent") {
+    auto e = event_of(mapping_message(), 77, kTag);
+    REQUIRE(e);
+    const auto* m = std::get_if<MappingEvent>(&e->data);
+    REQUIRE(m);
+    CHECK(m->dst == ip("10.0.0.2"));
+    CHECK(m->spi == EspSpi{0xc0ffee00});
+    CHECK(m->reqid == ReqId{42});
+    CHECK(m->old_source == Endpoint{ip("198.51.100.7"), 44500});
+    CHECK(m->new_source == Endpoint{ip("198.51.100.9"), 50000});
+    CHECK(describe(*e) ==
+          "new mapping for SA 10.0.0.2 spi c0ffee00: 198.51.100.7:44500 -> "
+          "198.51.100.9:50000");
+    // Not ESP (the kernel only sends it for ESP, but the parser does not rely on that).
+    CHECK_FALSE(event_of(mapping_message(51), 77, kTag));
+    // A short fixed part or an unknown family is a typed error, not an event.
+    Bytes shortened = mapping_message();
+    shortened.resize(16 + 63);
+    const uint32_t len = 16 + 63;
+    std::memcpy(shortened.data(), &len, 4);
+    auto raw = single(shortened);
+    CHECK(parse_message(raw).error().is(Errc::truncated));
+    Bytes bad_family = mapping_message();
+    bad_family[16 + 20] = 99;
+    CHECK(parse_message(single(bad_family)).error().is(Errc::invalid_syntax));
+}
+
 TEST_CASE("deletions by others become events; our own deletions and others' entries do not") {
     auto e = event_of(delsa_notification(gcm_sa(), kTag, 0), 77, kTag);
     REQUIRE(e);
@@ -615,9 +661,9 @@ TEST_CASE("a flush by another process asks for a resync; additions are not event
     REQUIRE(build_sa(add, gcm_sa(), false, {1, 0}, kTag));
     CHECK_FALSE(event_of(add, 77, kTag));
     Layout other(16);
-    other.header(38 /* XFRM_MSG_MAPPING */, 0, 0, 0);
+    other.header(39 /* XFRM_MSG_SETDEFAULT */, 0, 0, 0);
     auto m = parse_one(other.get());
-    CHECK(std::get<Other>(m).type == 38);
+    CHECK(std::get<Other>(m).type == 39);
 }
 
 // --- malformed input --------------------------------------------------------------------------
@@ -708,6 +754,7 @@ TEST_CASE("every truncation and single-byte corruption of valid messages parses 
     samples.push_back(delpolicy_notification(out_policy(), kTag, 0));
     samples.push_back(acquire_message(out_policy(), kTag,
                                       Selector::host_to_host(ip("10.0.0.1"), ip("10.0.0.2")), 1));
+    samples.push_back(mapping_message());
     size_t parsed_ok = 0;
     size_t rejected = 0;
     for (const auto& sample : samples) {
