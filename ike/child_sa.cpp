@@ -67,8 +67,8 @@ kernel::SaParams Engine::Impl::child_sa_params(const IkeSa& sa, const EspSuite& 
                                                TimePoint now, TimePoint rekey_at) const {
     const Peer& peer = *sa.peer;
     kernel::SaParams p;
-    p.src = inbound ? peer.cfg.address : peer.local_address;
-    p.dst = inbound ? peer.local_address : peer.cfg.address;
+    p.src = inbound ? peer.remote : peer.local_address;
+    p.dst = inbound ? peer.local_address : peer.remote;
     if (sa.natt) {
         p.src = inbound ? sa.remote.address : sa.local.address;
         p.dst = inbound ? sa.local.address : sa.remote.address;
@@ -164,7 +164,7 @@ void Engine::Impl::install_pending_outbound(IkeSa& sa, ChildSa& child) {
 void Engine::Impl::remove_child_kernel_state(IkeSa& sa, ChildSa& child) {
     const Peer& peer = *sa.peer;
     IpAddress local = sa.natt ? sa.local.address : peer.local_address;
-    IpAddress remote = sa.natt ? sa.remote.address : peer.cfg.address;
+    IpAddress remote = sa.natt ? sa.remote.address : peer.remote;
     if (!child.pending_outbound) (void)deps.kernel.delete_sa(remote, child.spi_out);
     child.pending_outbound.reset();
     (void)deps.kernel.delete_sa(local, child.spi_in);
@@ -223,8 +223,7 @@ Result<Engine::Impl::ChildAnswer> Engine::Impl::accept_child(
     if (choice->spi.size() != 4) return Error{Errc::invalid_syntax, "ESP SPI is not 4 bytes"};
     // As responder the peer's TSi is its side, TSr ours.
     TsPair offered{must<wire::TsrPayload>(req).selectors, must<wire::TsiPayload>(req).selectors};
-    const TsPair allowed =
-        allowed_selectors(peer.local_address, peer.cfg.address, peer.cfg.traffic);
+    const TsPair allowed = allowed_selectors(peer.local_address, peer.remote, peer.cfg.traffic);
     Result<TsPair> narrowed = Errc::ts_unacceptable;
     if (sa.nat_detected) {
         // Transport mode across a NAT (RFC 7296 2.23.1): the selectors carry the hosts' own
@@ -232,7 +231,7 @@ Result<Engine::Impl::ChildAnswer> Engine::Impl::accept_child(
         // the offer unchanged, and install everything for the IKE SA's addresses.
         TsPair effective = offered;
         for (auto& ts : effective.remote)
-            ts.start_address = ts.end_address = peer.cfg.address;
+            ts.start_address = ts.end_address = peer.remote;
         for (auto& ts : effective.local)
             ts.start_address = ts.end_address = peer.local_address;
         auto n = narrow(effective, allowed);
@@ -246,7 +245,7 @@ Result<Engine::Impl::ChildAnswer> Engine::Impl::accept_child(
         narrowed = narrow(offered, allowed);
     }
     if (!narrowed) return narrowed.take_error();
-    auto spi_in = deps.kernel.alloc_spi(peer.cfg.address, peer.local_address, peer.reqid);
+    auto spi_in = deps.kernel.alloc_spi(peer.remote, peer.local_address, peer.reqid);
     if (!spi_in) return spi_in.take_error();
     auto keys = child_keys(sa, choice->suite, shared, ni, nr);
     if (!keys) {
