@@ -136,7 +136,8 @@ bool overlap(const ike::TrafficSpec& a, const ike::TrafficSpec& b) {
 // configured; empty when they can. Transport-mode policies only see addresses and ports, so the
 // two peers' `traffic` must tell their packets apart; and an initiator to address:port reaches
 // whichever node the NAT forwards that port to, so only one peer per port may initiate.
-std::string shared_address_conflict(const ike::PeerConfig& a, const ike::PeerConfig& b) {
+std::string shared_address_conflict(const ike::PeerConfig& a, const ike::PeerConfig& b,
+                                    const IpAddress& shared) {
     if (a.id == b.id) return "peers sharing an address must have different identities (id)";
     if (a.traffic.empty() || b.traffic.empty()) {
         return "peers sharing an address (nodes behind one NAT) each need a `traffic` list with "
@@ -152,7 +153,7 @@ std::string shared_address_conflict(const ike::PeerConfig& a, const ike::PeerCon
     }
     if (a.port == b.port && a.start != ike::StartAction::passive &&
         b.start != ike::StartAction::passive) {
-        return "only one of the peers sharing " + a.address.to_string() + " port " +
+        return "only one of the peers sharing " + shared.to_string() + " port " +
                std::to_string(a.port) +
                " may initiate (the NAT forwards a port to one node): set start = \"passive\" "
                "or a different port";
@@ -374,9 +375,31 @@ void PeerBuilder::add_peer(Section& s, std::string_view name, bool exposed) {
     read_settings(s, own, exposed);
     ike::PeerConfig& p = placed.peer;
     p.name = std::string(name);
-    if (auto a = s.address("address")) {
-        p.address = *a;
-        placed.address_at = s.origin("address");
+    if (auto list = s.strings("address")) {
+        // One address or a list in preference order (the initiator tries them in turn).
+        std::vector<IpAddress> addresses;
+        bool ok = true;
+        for (const auto& [text, line] : *list) {
+            auto a = IpAddress::parse(text);
+            if (!a) {
+                s.diagnostics().error(s.file(), line, s.key_path("address"),
+                                      "expected an IPv4 or IPv6 address, got " + quote(text));
+                ok = false;
+            } else if (std::find(addresses.begin(), addresses.end(), *a) != addresses.end()) {
+                s.diagnostics().error(s.file(), line, s.key_path("address"),
+                                      a->to_string() + " is listed twice");
+                ok = false;
+            } else {
+                addresses.push_back(*a);
+            }
+        }
+        if (ok && addresses.empty()) {
+            s.error("address", "expected at least one address");
+        } else if (ok) {
+            p.address = addresses.front();
+            p.addresses = std::move(addresses);
+            placed.address_at = s.origin("address");
+        }
     } else if (!s.has("address")) {
         s.error("",
                 "address is required: where this peer is reached, e.g. address = "
@@ -449,15 +472,19 @@ std::vector<ike::PeerConfig> PeerBuilder::finish() {
     for (size_t i = 0; i < peers_.size(); ++i) {
         const Placed& pl = peers_[i];
         const ike::PeerConfig& p = pl.peer;
-        if (!p.address.empty()) {
-            // Several nodes behind one NAT share its public address (docs/config.md).
-            auto& sharing = by_address[p.address];
-            bool conflict = false;
+        // Several nodes behind one NAT share its public address (docs/config.md); each of a
+        // peer's addresses counts.
+        const std::vector<IpAddress> addresses =
+            p.addresses.empty() && !p.address.empty() ? std::vector<IpAddress>{p.address}
+                                                      : p.addresses;
+        bool conflict = false;
+        for (const IpAddress& address : addresses) {
+            auto& sharing = by_address[address];
             for (size_t j : sharing) {
                 const Placed& first = peers_[j];
-                if (auto why = shared_address_conflict(first.peer, p); !why.empty()) {
+                if (auto why = shared_address_conflict(first.peer, p, address); !why.empty()) {
                     diag_.error(pl.address_at.file, pl.address_at.line, pl.address_at.key,
-                                p.address.to_string() + " is also the address of peer " +
+                                address.to_string() + " is also the address of peer " +
                                     first.peer.name + " (" + origin_text(first.address_at) +
                                     "): " + why);
                     conflict = true;
@@ -465,8 +492,9 @@ std::vector<ike::PeerConfig> PeerBuilder::finish() {
                 }
             }
             sharing.push_back(i);
-            if (conflict) continue;  // its default identity would repeat the same complaint
+            if (conflict) break;
         }
+        if (conflict) continue;  // its default identity would repeat the same complaint
         if (!p.id.data.empty()) {
             auto [it, fresh] = by_id.emplace(std::pair{p.id.kind, p.id.data}, i);
             if (!fresh) {

@@ -42,10 +42,18 @@ json ike_sa_json(const ike::IkeSaStatus& sa) {
 
 namespace {
 
+json addresses_json(const std::vector<IpAddress>& addresses) {
+    json out = json::array();
+    for (const IpAddress& a : addresses)
+        out.push_back(a.to_string());
+    return out;
+}
+
 json peer_summary_json(const ike::PeerStatus& peer) {
     return json{
         {"name", peer.name},
         {"address", peer.address.to_string()},
+        {"addresses", addresses_json(peer.addresses)},
         {"local_address",
          peer.local_address.empty() ? std::string() : peer.local_address.to_string()},
         {"id", peer.id},

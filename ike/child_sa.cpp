@@ -91,8 +91,8 @@ kernel::SaParams Engine::Impl::child_sa_params(const IkeSa& sa, const EspSuite& 
                                                TimePoint now, TimePoint rekey_at) const {
     const Peer& peer = *sa.peer;
     kernel::SaParams p;
-    p.src = inbound ? peer.cfg.address : peer.local_address;
-    p.dst = inbound ? peer.local_address : peer.cfg.address;
+    p.src = inbound ? peer.remote : peer.local_address;
+    p.dst = inbound ? peer.local_address : peer.remote;
     if (sa.natt) {
         p.src = inbound ? sa.remote.address : sa.local.address;
         p.dst = inbound ? sa.local.address : sa.remote.address;
@@ -196,7 +196,7 @@ void Engine::Impl::install_pending_outbound(IkeSa& sa, ChildSa& child) {
 void Engine::Impl::remove_child_kernel_state(IkeSa& sa, ChildSa& child) {
     const Peer& peer = *sa.peer;
     IpAddress local = sa.natt ? sa.local.address : peer.local_address;
-    IpAddress remote = sa.natt ? sa.remote.address : peer.cfg.address;
+    IpAddress remote = sa.natt ? sa.remote.address : peer.remote;
     if (!child.pending_outbound) (void)deps.kernel.delete_sa(remote, child.spi_out);
     child.pending_outbound.reset();
     (void)deps.kernel.delete_sa(local, child.spi_in);
@@ -255,8 +255,7 @@ Result<Engine::Impl::ChildAnswer> Engine::Impl::accept_child(
     if (choice->spi.size() != 4) return Error{Errc::invalid_syntax, "ESP SPI is not 4 bytes"};
     // As responder the peer's TSi is its side, TSr ours.
     TsPair offered{must<wire::TsrPayload>(req).selectors, must<wire::TsiPayload>(req).selectors};
-    const TsPair allowed =
-        allowed_selectors(peer.local_address, peer.cfg.address, peer.cfg.traffic);
+    const TsPair allowed = allowed_selectors(peer.local_address, peer.remote, peer.cfg.traffic);
     Result<TsPair> narrowed = Errc::ts_unacceptable;
     TsPair answer;
     if (sa.nat_detected) {
@@ -264,7 +263,7 @@ Result<Engine::Impl::ChildAnswer> Engine::Impl::accept_child(
         // addresses it sees (its own private one, ours as it reaches us). Narrow them in our
         // view (the addresses our kernel SAs and policies use), install that, and answer with
         // the narrowed protocols and ports under the peer's own addresses.
-        narrowed = narrow(in_our_view(offered, peer.local_address, peer.cfg.address), allowed);
+        narrowed = narrow(in_our_view(offered, peer.local_address, peer.remote), allowed);
         if (!narrowed) {
             return Error{Errc::ts_unacceptable,
                          "selectors across the NAT do not fit: " + to_string(offered.remote)};
@@ -275,7 +274,7 @@ Result<Engine::Impl::ChildAnswer> Engine::Impl::accept_child(
         if (narrowed) answer = *narrowed;
     }
     if (!narrowed) return narrowed.take_error();
-    auto spi_in = deps.kernel.alloc_spi(peer.cfg.address, peer.local_address, peer.reqid);
+    auto spi_in = deps.kernel.alloc_spi(peer.remote, peer.local_address, peer.reqid);
     if (!spi_in) return spi_in.take_error();
     auto keys = child_keys(sa, choice->suite, shared, ni, nr);
     if (!keys) {
@@ -327,7 +326,7 @@ Result<uint64_t> Engine::Impl::accept_child_answer(IkeSa& sa, const wire::Payloa
     if (choice->spi.size() != 4) return Error{Errc::invalid_syntax, "ESP SPI is not 4 bytes"};
     TsPair answer{tsi->selectors, tsr->selectors};
     // Across a NAT the responder names the hosts as it sees them (RFC 7296 2.23.1).
-    if (sa.nat_detected) answer = in_our_view(answer, peer.local_address, peer.cfg.address);
+    if (sa.nat_detected) answer = in_our_view(answer, peer.local_address, peer.remote);
     if (Status st = check_narrowed(answer, proposed); !st) return st.take_error();
     auto keys = child_keys(sa, choice->suite, shared, ni, nr);
     if (!keys) return keys.take_error();

@@ -33,13 +33,14 @@ bool Identity::operator==(const Identity& o) const {
 }
 
 bool PeerConfig::operator==(const PeerConfig& o) const {
-    return name == o.name && address == o.address && port == o.port && id == o.id &&
-           auth == o.auth && same_secret(psk, o.psk) && ike == o.ike && esp == o.esp &&
-           start == o.start && dpd_delay == o.dpd_delay && ike_lifetime == o.ike_lifetime &&
-           child_lifetime == o.child_lifetime && rekey_margin == o.rekey_margin &&
-           rekey_jitter == o.rekey_jitter && child_limits == o.child_limits &&
-           replay_window == o.replay_window && bypass == o.bypass && traffic == o.traffic &&
-           childless == o.childless && natt_keepalive == o.natt_keepalive;
+    return name == o.name && address == o.address && addresses == o.addresses && port == o.port &&
+           id == o.id && auth == o.auth && same_secret(psk, o.psk) && ike == o.ike &&
+           esp == o.esp && start == o.start && dpd_delay == o.dpd_delay &&
+           ike_lifetime == o.ike_lifetime && child_lifetime == o.child_lifetime &&
+           rekey_margin == o.rekey_margin && rekey_jitter == o.rekey_jitter &&
+           child_limits == o.child_limits && replay_window == o.replay_window &&
+           bypass == o.bypass && traffic == o.traffic && childless == o.childless &&
+           natt_keepalive == o.natt_keepalive;
 }
 
 bool LocalConfig::operator==(const LocalConfig& o) const {

@@ -97,8 +97,14 @@ struct Lifetime {
 };
 
 struct PeerConfig {
-    std::string name;     // the TOML table name, unique in the config
-    IpAddress address;    // where to send IKE; also the transport-mode host address
+    std::string name;  // the TOML table name, unique in the config
+    // The first (preferred) of `addresses`: how logs, the mesh rules and the uniqueness check
+    // name the peer.
+    IpAddress address;
+    // Every address of the peer in preference order (never empty once configured): where IKE
+    // is sent, tried in turn by the initiator; the one in use is also the transport-mode host
+    // address of its CHILD SAs and policies. A responder accepts the peer from any of them.
+    std::vector<IpAddress> addresses;
     uint16_t port = 500;  // the peer's IKE port
     Identity id;          // the identity the peer must authenticate as
     AuthMethod auth = AuthMethod::psk;

@@ -180,7 +180,7 @@ Peer* Engine::Impl::find_peer(std::string_view name) {
 Peer* Engine::Impl::peer_by_address(const IpAddress& a) {
     Peer* found = nullptr;
     for (auto& [name, p] : peers) {
-        if (p->cfg.address != a) continue;
+        if (!has_address(*p, a)) continue;
         if (found) return nullptr;
         found = p.get();
     }
@@ -314,10 +314,10 @@ void Engine::Impl::follow_peer(IkeSa& sa, const Endpoint& to, std::string_view h
     ++counters.nat_mappings_followed;
     log->info("{}peer's NAT mapping moved from {} to {} ({}); following it", prefix(sa),
               from.to_string(), to.to_string(), how);
-    if (sa.peer && to.address != sa.peer->cfg.address) {
+    if (sa.peer && to.address != sa.peer->remote) {
         // Transport mode: applications still address the peer as configured.
         log->warn("{}peer's public address is now {}, configured {}: update `address`", prefix(sa),
-                  to.address.to_string(), sa.peer->cfg.address.to_string());
+                  to.address.to_string(), sa.peer->remote.to_string());
     }
     for (ChildSa& c : sa.children)
         move_child_encap(sa, c);
@@ -832,7 +832,16 @@ void Engine::Impl::on_retransmit_timeout(IkeSa& sa, TimePoint now) {
         if (req.task == Task::dpd) ++counters.dpd_failures;
         std::string detail = std::string("no response to ") + to_string(req.task) + " after " +
                              std::to_string(req.attempt) + " retransmissions";
-        if (sa.peer) emit(SaEvent::Kind::peer_dead, sa, nullptr, detail);
+        // IKE_SA_INIT unanswered at one of several addresses: the next one is tried at once.
+        if (req.task == Task::ike_sa_init && sa.initiator && sa.peer) {
+            const size_t at = index_of(*sa.peer, sa.remote.address);
+            const size_t next = at == kNoAddress ? kNoAddress : first_usable(*sa.peer, at + 1);
+            if (next != kNoAddress) {
+                sa.fallback_to = next;
+                detail += " at " + sa.remote.address.to_string();
+            }
+        }
+        if (sa.peer && !sa.fallback_to) emit(SaEvent::Kind::peer_dead, sa, nullptr, detail);
         delete_ike_sa(sa, Error{Errc::peer_dead, detail}, now);
         return;
     }
@@ -869,9 +878,15 @@ void Engine::Impl::delete_ike_sa(IkeSa& sa, Error reason, TimePoint now) {
     }
     const bool replaced = sa.state == IkeState::rekeyed || sa.replaced_by != 0;
     const IpAddress remote_address = sa.remote.address;
+    const std::optional<size_t> fallback = sa.fallback_to;
     forget_sa(sa.id);
     if (peer && !replaced) {
-        if (failed) {
+        if (fallback && !peer->admin_down && !shutting_down && peer->sas.empty()) {
+            peer->last_error =
+                reason_text(reason) + "; trying " + peer->remotes[*fallback].to_string();
+            log->info("peer {}: {}", peer->cfg.name, peer->last_error);
+            initiate_on(*peer, *fallback, now);
+        } else if (failed) {
             peer_failed(*peer, reason, now);
         } else if (peer->sas.empty() && peer->cfg.start == StartAction::always &&
                    !peer->admin_down && !shutting_down) {

@@ -185,6 +185,8 @@ struct IkeSa {
     std::string reason;        // the first teardown reason
     uint64_t replaced_by = 0;  // IKE rekey successor
     bool initial_contact_seen = false;
+    // IKE_SA_INIT went unanswered: the peer's address to try next (an index into its remotes).
+    std::optional<size_t> fallback_to;
     crypto::DhGroup rekey_group = crypto::DhGroup::none;  // after INVALID_KE_PAYLOAD on a rekey
     // A simultaneous IKE rekey (RFC 7296 2.8.2): the SA the peer's exchange created and the
     // smaller nonce of that exchange, until our own rekey's response decides.
@@ -199,7 +201,14 @@ struct Peer {
     uint64_t id = 0;
     PeerConfig cfg;
     ReqId reqid;
-    IpAddress local_address;            // our address towards this peer
+    // The peer's addresses in preference order (PeerConfig::addresses, or just `address`), our
+    // address towards each (empty: no route to it), and the one in use: where IKE goes, and the
+    // host pair of its CHILD SAs and policies. Every SA with CHILD SAs is on the address in use.
+    std::vector<IpAddress> remotes;
+    std::vector<IpAddress> locals;
+    size_t in_use = 0;
+    IpAddress remote;                   // remotes[in_use]
+    IpAddress local_address;            // locals[in_use]: our address towards this peer
     bool designated_initiator = false;  // docs/mesh.md
     bool admin_down = false;            // `terminate` until the next `initiate` or reload
     std::vector<uint64_t> sas;          // our SPIs of IKE SAs with this peer, in creation order
@@ -327,7 +336,9 @@ class Engine::Impl {
     void peer_failed(Peer& peer, const Error& reason, TimePoint now);
 
     // exchange_init.cpp: IKE_SA_INIT
+    // From the first usable address of the peer (a new attempt goes back to its first preference).
     void initiate_ike_sa(Peer& peer, TimePoint now);
+    void initiate_on(Peer& peer, size_t index, TimePoint now);
     void send_init_request(IkeSa& sa, TimePoint now);
     void on_init_request(ByteView datagram, const wire::Message& msg, const Endpoint& local,
                          const Endpoint& remote, TimePoint now);
@@ -424,12 +435,20 @@ class Engine::Impl {
     void add_peer(const PeerConfig& pc, TimePoint now);
     // Our address towards the peer: the configured local address of its family, else the
     // route's source (EngineDeps::source_address); empty when there is none.
-    bool local_address_configured(const PeerConfig& pc) const;
-    IpAddress resolve_local_address(const PeerConfig& pc) const;
-    std::string no_local_address_reason(const PeerConfig& pc) const;
-    // The peer's local address becomes `next` (empty: no route any more): its SAs go, its
-    // policies move, and it starts again from the new address.
-    void move_peer(Peer& peer, const IpAddress& next, TimePoint now);
+    // Our address towards each of the peer's addresses: the configured local address of its
+    // family, else the route's source (EngineDeps::source_address); empty when there is none.
+    std::vector<IpAddress> resolve_locals(const Peer& peer) const;
+    std::string no_local_address_reason(const Peer& peer) const;
+    static constexpr size_t kNoAddress = ~size_t{0};
+    // The first of the peer's addresses from `from` on that we have a local address for.
+    size_t first_usable(const Peer& peer, size_t from) const;
+    size_t index_of(const Peer& peer, const IpAddress& a) const;
+    bool has_address(const Peer& peer, const IpAddress& a) const;
+    // The peer's pair of addresses in use becomes (remotes[index], locals[index]) (kNoAddress:
+    // none, no route any more): the SAs on the old pair go (their Delete is sent from the old
+    // address, detached from the peer), the policies move. Nothing happens if the pair is the
+    // same. `restart`: start the peer again from the new pair (`start = "always"`).
+    void use_address(Peer& peer, size_t index, TimePoint now, bool restart);
     void remove_peer(Peer& peer, TimePoint now);
     void install_policies(Peer& peer);
     void remove_policies(Peer& peer);

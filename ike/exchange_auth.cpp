@@ -92,7 +92,7 @@ void Engine::Impl::send_auth_request(IkeSa& sa, TimePoint now) {
 
     std::array<uint8_t, 4> spi{};
     if (!peer.cfg.childless) {
-        auto spi_in = deps.kernel.alloc_spi(peer.cfg.address, peer.local_address, peer.reqid);
+        auto spi_in = deps.kernel.alloc_spi(peer.remote, peer.local_address, peer.reqid);
         if (!spi_in) {
             // Bring the IKE SA up anyway (RFC 6023); the CHILD SA is retried later.
             peer.child_error = spi_in.error().message();
@@ -100,7 +100,7 @@ void Engine::Impl::send_auth_request(IkeSa& sa, TimePoint now) {
         } else {
             s.child_spi_in = *spi_in;
             store_be32(spi.data(), spi_in->value);
-            s.child_ts = allowed_selectors(peer.local_address, peer.cfg.address, peer.cfg.traffic);
+            s.child_ts = allowed_selectors(peer.local_address, peer.remote, peer.cfg.traffic);
             chain.add(wire::NotifyPayload{.type = NotifyType::use_transport_mode});
             chain.add(esp_sa_payload(peer.cfg.esp, spi, false));
             chain.add(wire::TsiPayload{.selectors = s.child_ts.local});
@@ -196,12 +196,17 @@ void Engine::Impl::on_auth_request(IkeSa& sa, const wire::Header& h, const wire:
     if (!peer)
         return refuse(Error{Errc::unknown_peer, "no peer with identity " + claimed.text}, nullptr);
     // Transport mode binds the SAs to the peer's address as our applications use it, so the
-    // peer must come from its configured address, NAT or not: behind a NAT that is its public
-    // address (an elastic IP, the masquerading router's), which is what `address` names.
-    if (peer->cfg.address != sa.remote.address) {
+    // peer must come from one of its configured addresses, NAT or not: behind a NAT that is its
+    // public address (an elastic IP, the masquerading router's), which is what `address` names.
+    // The address it came from becomes the one in use.
+    const size_t index = index_of(*peer, sa.remote.address);
+    if (index == kNoAddress) {
+        std::string configured;
+        for (const IpAddress& a : peer->remotes)
+            configured += (configured.empty() ? "" : " or ") + a.to_string();
         return refuse(Error{Errc::identity_mismatch,
                             claimed.text + " connected from " + sa.remote.address.to_string() +
-                                ", configured " + peer->cfg.address.to_string() +
+                                ", configured " + configured +
                                 (sa.nat_detected ? " (behind a NAT, `address` must be the "
                                                    "public address it is seen from)"
                                                  : "")},
@@ -209,8 +214,8 @@ void Engine::Impl::on_auth_request(IkeSa& sa, const wire::Header& h, const wire:
     }
     // Without an address of our own towards the peer (no route to it) no CHILD SA or policy
     // could name our end; it comes up once a route appears (on_addresses_changed).
-    if (peer->local_address.empty()) {
-        return refuse(Error{Errc::state_error, no_local_address_reason(peer->cfg)}, peer);
+    if (peer->locals[index].empty()) {
+        return refuse(Error{Errc::state_error, no_local_address_reason(*peer)}, peer);
     }
     if (wire::find_first<wire::EapPayload>(inner) || !wire::find_first<wire::AuthPayload>(inner)) {
         return refuse(Error{Errc::authentication_failed, "EAP is not supported"}, peer);
@@ -224,6 +229,7 @@ void Engine::Impl::on_auth_request(IkeSa& sa, const wire::Header& h, const wire:
         return refuse(st.take_error(), peer);
     }
 
+    use_address(*peer, index, now, false);
     sa.peer = peer;
     peer->sas.push_back(sa.id);
     sa.initial_contact_seen = wire::has_notify(inner, NotifyType::initial_contact);

@@ -65,7 +65,7 @@ std::optional<Request> Engine::Impl::build_create_child(IkeSa& sa, const Intent&
     } else if (!sa.children.empty() || peer.cfg.childless) {
         return std::nullopt;  // the CHILD SA came up meanwhile
     }
-    auto spi_in = deps.kernel.alloc_spi(peer.cfg.address, peer.local_address, peer.reqid);
+    auto spi_in = deps.kernel.alloc_spi(peer.remote, peer.local_address, peer.reqid);
     if (!spi_in) {
         if (old) {
             old->rekey_at = now + kRekeyRetry;
@@ -99,8 +99,7 @@ std::optional<Request> Engine::Impl::build_create_child(IkeSa& sa, const Intent&
     chain.add(esp_sa_payload(peer.cfg.esp, spi, req.ke != nullptr));
     chain.add(wire::NoncePayload{.data = req.nonce});
     if (req.ke) chain.add(wire::KePayload{.group = req.ke->group(), .data = req.ke->public_key()});
-    req.ts =
-        old ? old->ts : allowed_selectors(peer.local_address, peer.cfg.address, peer.cfg.traffic);
+    req.ts = old ? old->ts : allowed_selectors(peer.local_address, peer.remote, peer.cfg.traffic);
     chain.add(wire::TsiPayload{.selectors = req.ts.local});
     chain.add(wire::TsrPayload{.selectors = req.ts.remote});
     chain.add(wire::NotifyPayload{.type = NotifyType::use_transport_mode});

@@ -87,13 +87,18 @@ Bytes copy(ByteView v) {
 // --- initiator ---------------------------------------------------------------------------------
 
 void Engine::Impl::initiate_ike_sa(Peer& peer, TimePoint now) {
-    if (peer.local_address.empty()) {
+    initiate_on(peer, first_usable(peer, 0), now);
+}
+
+void Engine::Impl::initiate_on(Peer& peer, size_t index, TimePoint now) {
+    if (index == kNoAddress) {
         // No retry of our own: on_addresses_changed starts the peer once a route appears.
-        peer.last_error = no_local_address_reason(peer.cfg);
+        peer.last_error = no_local_address_reason(peer);
         return;
     }
+    use_address(peer, index, now, false);
     IkeSa& sa = create_sa(true, &peer, Endpoint{peer.local_address, cfg.port},
-                          Endpoint{peer.cfg.address, peer.cfg.port}, now);
+                          Endpoint{peer.remote, peer.cfg.port}, now);
     ++counters.handshakes_started;
     auto ke = deps.kex.create(preferred_dh(peer.cfg.ike));
     if (!ke) {

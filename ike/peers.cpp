@@ -16,7 +16,7 @@ constexpr uint32_t kFirstReqId = 1000;  // leaves the low range to hand-made and
 
 std::vector<kernel::PolicyParams> peer_policies(const Peer& p) {
     const IpAddress& local = p.local_address;
-    const IpAddress& remote = p.cfg.address;
+    const IpAddress& remote = p.remote;
     if (p.cfg.traffic.empty()) return kernel::transport_policies(local, remote, p.reqid);
     std::vector<kernel::PolicyParams> out;
     for (const TrafficSpec& t : p.cfg.traffic) {
@@ -41,17 +41,17 @@ std::vector<kernel::PolicyParams> peer_policies(const Peer& p) {
 // Bypass policies are scoped to the pair of hosts, so each peer's set is its own and a reload of
 // one peer never touches another's.
 std::vector<kernel::PolicyParams> peer_bypass(const Peer& p) {
-    const auto family = p.cfg.address.family();
+    const auto family = p.remote.family();
     std::vector<kernel::PolicyParams> out = kernel::essential_bypass_policies(family);
     for (const TrafficSpec& b : p.cfg.bypass) {
         auto more = kernel::bypass_policies(family, b.protocol, b.port);
         out.insert(out.end(), more.begin(), more.end());
     }
-    const uint8_t full = p.cfg.address.is_v6() ? 128 : 32;
+    const uint8_t full = p.remote.is_v6() ? 128 : 32;
     for (kernel::PolicyParams& bp : out) {
         const bool outbound = bp.id.dir == kernel::Direction::out;
-        bp.id.selector.src = outbound ? p.local_address : p.cfg.address;
-        bp.id.selector.dst = outbound ? p.cfg.address : p.local_address;
+        bp.id.selector.src = outbound ? p.local_address : p.remote;
+        bp.id.selector.dst = outbound ? p.remote : p.local_address;
         bp.id.selector.src_prefix = bp.id.selector.dst_prefix = full;
     }
     return out;
@@ -90,13 +90,18 @@ void Engine::Impl::add_peer(const PeerConfig& pc, TimePoint now) {
     p->id = next_peer_id++;
     p->cfg = pc;
     p->reqid = ReqId{kFirstReqId + next_reqid++};
-    p->local_address = resolve_local_address(pc);
+    p->remotes = pc.addresses.empty() ? std::vector<IpAddress>{pc.address} : pc.addresses;
+    p->locals = resolve_locals(*p);
+    const size_t first = first_usable(*p, 0);
+    p->in_use = first == kNoAddress ? 0 : first;
+    p->remote = p->remotes[p->in_use];
+    p->local_address = p->locals[p->in_use];
     p->designated_initiator = we_sort_first(pc);
     Peer& ref = *p;
     peers_by_id[ref.id] = &ref;
     peers.emplace(pc.name, std::move(p));
     if (ref.local_address.empty()) {
-        ref.last_error = no_local_address_reason(pc);
+        ref.last_error = no_local_address_reason(ref);
         log->error("peer {}: {}", pc.name, ref.last_error);
         return;
     }
@@ -104,40 +109,64 @@ void Engine::Impl::add_peer(const PeerConfig& pc, TimePoint now) {
     if (pc.start == StartAction::always) schedule_start(ref, now, true);
 }
 
-bool Engine::Impl::local_address_configured(const PeerConfig& pc) const {
-    return std::any_of(cfg.local.addresses.begin(), cfg.local.addresses.end(),
-                       [&](const IpAddress& a) { return a.family() == pc.address.family(); });
+std::vector<IpAddress> Engine::Impl::resolve_locals(const Peer& peer) const {
+    std::vector<IpAddress> out;
+    for (const IpAddress& remote : peer.remotes) {
+        IpAddress local;
+        for (const IpAddress& a : cfg.local.addresses) {
+            if (a.family() == remote.family()) {
+                local = a;
+                break;
+            }
+        }
+        if (local.empty() && deps.source_address) {
+            if (auto a = deps.source_address(remote)) local = *a;
+        }
+        out.push_back(local);
+    }
+    return out;
 }
 
-IpAddress Engine::Impl::resolve_local_address(const PeerConfig& pc) const {
-    for (const IpAddress& a : cfg.local.addresses) {
-        if (a.family() == pc.address.family()) return a;
-    }
-    if (deps.source_address) {
-        if (auto a = deps.source_address(pc.address)) return *a;
-    }
-    return {};
-}
-
-std::string Engine::Impl::no_local_address_reason(const PeerConfig& pc) const {
-    std::string reason = "no local address to reach " + pc.address.to_string();
-    if (deps.source_address) reason += " (no route to it)";
+std::string Engine::Impl::no_local_address_reason(const Peer& peer) const {
+    std::string reason = "no local address to reach ";
+    for (size_t i = 0; i < peer.remotes.size(); ++i)
+        reason += (i == 0 ? "" : " or ") + peer.remotes[i].to_string();
+    if (deps.source_address)
+        reason += peer.remotes.size() == 1 ? " (no route to it)" : " (no route to them)";
     return reason;
 }
 
-void Engine::Impl::move_peer(Peer& peer, const IpAddress& next, TimePoint now) {
+size_t Engine::Impl::first_usable(const Peer& peer, size_t from) const {
+    for (size_t i = from; i < peer.locals.size(); ++i) {
+        if (!peer.locals[i].empty()) return i;
+    }
+    return kNoAddress;
+}
+
+size_t Engine::Impl::index_of(const Peer& peer, const IpAddress& a) const {
+    auto it = std::find(peer.remotes.begin(), peer.remotes.end(), a);
+    return it == peer.remotes.end() ? kNoAddress : static_cast<size_t>(it - peer.remotes.begin());
+}
+
+bool Engine::Impl::has_address(const Peer& peer, const IpAddress& a) const {
+    return index_of(peer, a) != kNoAddress;
+}
+
+void Engine::Impl::use_address(Peer& peer, size_t index, TimePoint now, bool restart) {
+    const IpAddress next_remote = index == kNoAddress ? peer.remotes.front() : peer.remotes[index];
+    const IpAddress next_local = index == kNoAddress ? IpAddress{} : peer.locals[index];
+    if (next_remote == peer.remote && next_local == peer.local_address) return;
     const IpAddress previous = peer.local_address;
-    log->info("peer {}: local address {} -> {}", peer.cfg.name,
-              previous.empty() ? "none" : previous.to_string(),
-              next.empty() ? "none" : next.to_string());
-    // The SAs on the old address go: their CHILD SAs at once (the kernel state is named by the
-    // old address), the IKE SAs after a Delete sent from the old address, detached from the peer
+    log->info("peer {}: addresses {} -> {} become {} -> {}", peer.cfg.name,
+              previous.empty() ? "none" : previous.to_string(), peer.remote.to_string(),
+              next_local.empty() ? "none" : next_local.to_string(), next_remote.to_string());
+    // The SAs on the old pair go: their CHILD SAs at once (the kernel state is named by the old
+    // addresses), the IKE SAs after a Delete sent from the old address, detached from the peer
     // (as when a peer is removed) so that the new IKE SA does not wait for that goodbye, which
     // cannot arrive if the old address is gone.
     std::vector<uint64_t> ids = peer.sas;
     for (uint64_t id : ids) {
-        if (IkeSa* sa = find_sa(id))
-            begin_delete(*sa, Error{Errc::ok, "local address changed"}, now);
+        if (IkeSa* sa = find_sa(id)) begin_delete(*sa, Error{Errc::ok, "addresses changed"}, now);
     }
     for (uint64_t id : peer.sas) {
         if (IkeSa* sa = find_sa(id)) sa->peer = nullptr;
@@ -145,16 +174,21 @@ void Engine::Impl::move_peer(Peer& peer, const IpAddress& next, TimePoint now) {
     peer.sas.clear();
     peer.initiated = 0;
     remove_policies(peer);
-    peer.local_address = next;
-    peer.failures = 0;
-    peer.start_at = kNever;
-    if (next.empty()) {
-        peer.last_error = no_local_address_reason(peer.cfg);
+    peer.in_use = index == kNoAddress ? 0 : index;
+    peer.remote = next_remote;
+    peer.local_address = next_local;
+    if (next_local.empty()) {
+        peer.failures = 0;
+        peer.start_at = kNever;
+        peer.last_error = no_local_address_reason(peer);
         log->error("peer {}: {}", peer.cfg.name, peer.last_error);
         return;
     }
-    peer.last_error.clear();
     install_policies(peer);
+    if (!restart) return;
+    peer.failures = 0;
+    peer.start_at = kNever;
+    peer.last_error.clear();
     // A peer seen for the first time follows the mesh rule; a peer that moved starts at once:
     // only we know that the SAs went.
     if (peer.cfg.start == StartAction::always && !peer.admin_down) {
@@ -165,9 +199,14 @@ void Engine::Impl::move_peer(Peer& peer, const IpAddress& next, TimePoint now) {
 void Engine::Impl::on_addresses_changed(TimePoint now) {
     if (shutting_down || !deps.source_address) return;
     for (auto& [name, p] : peers) {
-        if (local_address_configured(p->cfg)) continue;
-        IpAddress next = deps.source_address(p->cfg.address).value_or(IpAddress{});
-        if (next != p->local_address) move_peer(*p, next, now);
+        std::vector<IpAddress> next = resolve_locals(*p);
+        if (next == p->locals) continue;
+        const bool had = !p->local_address.empty();
+        p->locals = std::move(next);
+        // The pair in use stays while it works (its local address may change); otherwise the
+        // first usable address takes over.
+        size_t index = had && !p->locals[p->in_use].empty() ? p->in_use : first_usable(*p, 0);
+        use_address(*p, index, now, true);
     }
 }
 
@@ -234,7 +273,7 @@ void Engine::Impl::wake_peer(Peer& peer, TimePoint now) {
     if (peer.admin_down || shutting_down || !peer.sas.empty()) return;
     // The peer is already setting up an IKE SA with us (not yet authenticated): let it finish.
     for (const auto& [key, id] : half_open) {
-        if (key.second.address == peer.cfg.address) {
+        if (has_address(peer, key.second.address)) {
             if (IkeSa* sa = find_sa(id); sa && sa->peer == nullptr) return;
         }
     }
@@ -393,7 +432,7 @@ void Engine::Impl::retire_previous_run_sas(Peer& peer) {
     };
     size_t removed = 0;
     std::erase_if(previous_run_sas, [&](const kernel::OwnedSa& old) {
-        if (old.src != peer.cfg.address && old.dst != peer.cfg.address) return false;
+        if (!has_address(peer, old.src) && !has_address(peer, old.dst)) return false;
         if (in_use(old)) return true;
         Status st = deps.kernel.delete_sa(old.dst, old.spi);
         if (st) {
@@ -426,7 +465,7 @@ Status Engine::Impl::initiate(std::string_view name, TimePoint now) {
     if (!peer) return Error{Errc::unknown_peer, std::string(name)};
     peer->admin_down = false;
     if (peer->local_address.empty()) {
-        return Error{Errc::state_error, no_local_address_reason(peer->cfg)};
+        return Error{Errc::state_error, no_local_address_reason(*peer)};
     }
     for (uint64_t id : peer->sas) {
         IkeSa* sa = find_sa(id);
@@ -538,7 +577,7 @@ void Engine::Impl::heal_child(IkeSa& sa, uint64_t child_id, const std::string& w
 std::pair<IkeSa*, ChildSa*> Engine::Impl::child_by_kernel_spi(const IpAddress& dst, EspSpi spi) {
     for (auto& [id, sa] : sas) {
         for (ChildSa& c : sa->children) {
-            if (c.spi_in == spi || (c.spi_out == spi && sa->peer && sa->peer->cfg.address == dst)) {
+            if (c.spi_in == spi || (c.spi_out == spi && sa->peer && sa->peer->remote == dst)) {
                 return {sa.get(), &c};
             }
         }
@@ -637,7 +676,7 @@ void Engine::Impl::resync_kernel(TimePoint now) {
         if (!sa->peer) continue;
         for (const ChildSa& c : sa->children) {
             IpAddress local = sa->natt ? sa->local.address : sa->peer->local_address;
-            IpAddress remote = sa->natt ? sa->remote.address : sa->peer->cfg.address;
+            IpAddress remote = sa->natt ? sa->remote.address : sa->peer->remote;
             bool in_ok = deps.kernel.query_sa(local, c.spi_in).ok();
             bool out_ok = c.pending_outbound || deps.kernel.query_sa(remote, c.spi_out).ok();
             if (!in_ok || !out_ok) broken.emplace_back(id, c.id);
@@ -671,7 +710,8 @@ EngineStatus Engine::Impl::status(TimePoint now) {
     for (const auto& [name, p] : peers) {
         PeerStatus ps;
         ps.name = name;
-        ps.address = p->cfg.address;
+        ps.address = p->remote;
+        ps.addresses = p->remotes;
         ps.local_address = p->local_address;
         ps.id = p->cfg.id.text;
         ps.start = start_name(p->cfg.start);
@@ -708,7 +748,7 @@ EngineStatus Engine::Impl::status(TimePoint now) {
                 cs.established_seconds = seconds_between(c.established, now);
                 if (c.rekey_at != kNever) cs.rekey_in_seconds = seconds_between(now, c.rekey_at);
                 IpAddress local = sa->natt ? sa->local.address : p->local_address;
-                IpAddress remote = sa->natt ? sa->remote.address : p->cfg.address;
+                IpAddress remote = sa->natt ? sa->remote.address : p->remote;
                 if (auto in = deps.kernel.query_sa(local, c.spi_in)) {
                     cs.bytes_in = in->bytes;
                     cs.packets_in = in->packets;

@@ -45,7 +45,8 @@ struct IkeSaStatus {
 
 struct PeerStatus {
     std::string name;
-    IpAddress address;
+    IpAddress address;                 // the peer's address in use
+    std::vector<IpAddress> addresses;  // every configured address, in preference order
     // Our address towards the peer (configured, or the route's source); empty when there is
     // no route to it.
     IpAddress local_address;

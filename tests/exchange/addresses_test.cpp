@@ -226,3 +226,122 @@ TEST_CASE("an engine without a wall clock fails at construction") {
     ike::EngineDeps deps{rng, kex, kernel, {}, {}};
     CHECK_THROWS_AS(ike::Engine(deps, ike::EngineConfig{}, TimePoint{}), std::invalid_argument);
 }
+
+// --- several addresses per peer --------------------------------------------------------------
+
+namespace {
+
+// a and b, each with an IPv4 and an IPv6 address and routes for both; each knows the other by
+// [IPv6, IPv4] in that order.
+void dual_stack(Network& net, bool b_passive) {
+    Node& a = net.add_wildcard("a", "10.0.0.1", 1);
+    Node& b = net.add_wildcard("b", "10.0.0.2", 2);
+    a.more_addresses = {ip("2001:db8::1")};
+    b.more_addresses = {ip("2001:db8::2")};
+    a.routes.add(ip("2001:db8::"), 64, ip("2001:db8::1"));
+    b.routes.add(ip("2001:db8::"), 64, ip("2001:db8::2"));
+    net.full_mesh([b_passive](Node& self, ike::PeerConfig& p) {
+        const bool for_b = p.name == "b";
+        p.addresses = {ip(for_b ? "2001:db8::2" : "2001:db8::1"), ip(for_b ? "10.0.0.2" : "10.0.0.1")};
+        p.address = p.addresses.front();
+        if (b_passive && self.name == "b") p.start = ike::StartAction::passive;
+    });
+}
+
+}  // namespace
+
+TEST_CASE("several addresses: the initiator falls back when IKE_SA_INIT gets no answer") {
+    Network net;
+    dual_stack(net, true);
+    Node& a = net.node("a");
+    Node& b = net.node("b");
+    // IPv6 between them is broken.
+    net.drop = [](const Datagram& d) { return d.dst.address.is_v6(); };
+    net.start_all();
+    auto pa = a.peer(net.now, "b");
+    CHECK(pa.address == ip("2001:db8::2"));  // first preference, tried first
+    CHECK(pa.addresses == std::vector<IpAddress>{ip("2001:db8::2"), ip("10.0.0.2")});
+    CHECK(policies_between(a, ip("2001:db8::1"), ip("2001:db8::2")) > 0);
+    // The whole retransmission schedule (1 + 2 + 4 + 8 s), then IPv4 at once.
+    REQUIRE(net.run_until([&] { return settled(net, a, b); }, 40s));
+    pa = a.peer(net.now, "b");
+    CHECK(pa.address == ip("10.0.0.2"));
+    CHECK(pa.local_address == ip("10.0.0.1"));
+    CHECK(pa.ike_sas.at(0).remote.address == ip("10.0.0.2"));
+    CHECK(a.count_events(ike::SaEvent::Kind::peer_dead) == 0);  // one address was, not the peer
+    // The responder took the peer from its second address, and moved its policies there.
+    auto pb = b.peer(net.now, "a");
+    CHECK(pb.address == ip("10.0.0.1"));
+    CHECK(pb.local_address == ip("10.0.0.2"));
+    // Policies follow the address in use, on both sides; the IPv6 pair has none.
+    for (Node* n : {&a, &b}) {
+        CHECK(policies_between(*n, ip("10.0.0.1"), ip("10.0.0.2")) > 0);
+        CHECK(policies_between(*n, ip("2001:db8::1"), ip("2001:db8::2")) == 0);
+    }
+    net.run_for(5s);
+    CHECK(settled(net, a, b));
+    const auto child = a.peer(net.now, "b").child_sas.at(0);
+    CHECK(a.kernel.find_sa(ip("10.0.0.2"), child.spi_out));
+    CHECK(b.kernel.find_sa(ip("10.0.0.2"), child.spi_out));
+
+    SECTION("a later attempt goes back to the first preference") {
+        net.drop = {};
+        REQUIRE(a.engine->terminate("b", net.now));
+        net.run_for(2s);
+        REQUIRE(a.engine->initiate("b", net.now));
+        REQUIRE(net.run_until([&] { return settled(net, a, b); }, 20s));
+        pa = a.peer(net.now, "b");
+        CHECK(pa.address == ip("2001:db8::2"));
+        CHECK(pa.local_address == ip("2001:db8::1"));
+        CHECK(b.peer(net.now, "a").address == ip("2001:db8::1"));
+        CHECK(policies_between(a, ip("2001:db8::1"), ip("2001:db8::2")) > 0);
+        CHECK(policies_between(a, ip("10.0.0.1"), ip("10.0.0.2")) == 0);
+    }
+    SECTION("every address unanswered: the peer is dead after the last one, then retried") {
+        net.drop = [](const Datagram&) { return true; };
+        REQUIRE(a.engine->terminate("b", net.now));
+        net.run_for(2s);
+        REQUIRE(a.engine->initiate("b", net.now));
+        net.run_for(35s);  // 15 s per address
+        pa = a.peer(net.now, "b");
+        CHECK(a.count_events(ike::SaEvent::Kind::peer_dead) == 1);
+        CHECK(pa.last_error.find("no response to IKE_SA_INIT") == 0);
+    }
+}
+
+TEST_CASE("several addresses: an address without a route is skipped at once") {
+    Network net;
+    Node& a = net.add_wildcard("a", "10.0.0.1", 1);  // no IPv6 route at all
+    Node& b = net.add_wildcard("b", "10.0.0.2", 2);
+    b.more_addresses = {ip("2001:db8::2")};
+    b.routes.add(ip("2001:db8::"), 64, ip("2001:db8::2"));
+    net.full_mesh([](Node& self, ike::PeerConfig& p) {
+        if (self.name == "a") p.addresses = {ip("2001:db8::2"), ip("10.0.0.2")};
+        if (self.name == "b") p.start = ike::StartAction::passive;
+    });
+    net.start_all();
+    REQUIRE(net.run_until([&] { return settled(net, a, b); }, 3s));
+    auto pa = a.peer(net.now, "b");
+    CHECK(pa.address == ip("10.0.0.2"));
+    CHECK(pa.local_address == a.address);
+    for (const auto& d : net.delivered)
+        CHECK(d.dst.address.is_v4());
+}
+
+TEST_CASE("several addresses: a responder refuses the peer from an address not configured") {
+    Network net;
+    Node& a = net.add("a", "10.0.0.1", 1);
+    Node& b = net.add("b", "10.0.0.2", 2);
+    net.full_mesh([](Node& self, ike::PeerConfig& p) {
+        if (self.name == "b") {
+            p.addresses = {ip("2001:db8::1"), ip("10.0.0.9")};
+            p.address = p.addresses.front();
+            p.start = ike::StartAction::passive;
+        }
+    });
+    net.start_all();
+    net.run_for(3s);
+    CHECK(b.peer(net.now, "a").last_error ==
+          "a.mesh.test connected from 10.0.0.1, configured 2001:db8::1 or 10.0.0.9");
+    CHECK(a.peer(net.now, "b").state != "established");
+}
