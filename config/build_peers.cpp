@@ -474,9 +474,9 @@ std::vector<ike::PeerConfig> PeerBuilder::finish() {
         const ike::PeerConfig& p = pl.peer;
         // Several nodes behind one NAT share its public address (docs/config.md); each of a
         // peer's addresses counts.
-        const std::vector<IpAddress> addresses =
-            p.addresses.empty() && !p.address.empty() ? std::vector<IpAddress>{p.address}
-                                                      : p.addresses;
+        const std::vector<IpAddress> addresses = p.addresses.empty() && !p.address.empty()
+                                                     ? std::vector<IpAddress>{p.address}
+                                                     : p.addresses;
         bool conflict = false;
         for (const IpAddress& address : addresses) {
             auto& sharing = by_address[address];

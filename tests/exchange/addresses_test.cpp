@@ -242,7 +242,8 @@ void dual_stack(Network& net, bool b_passive) {
     b.routes.add(ip("2001:db8::"), 64, ip("2001:db8::2"));
     net.full_mesh([b_passive](Node& self, ike::PeerConfig& p) {
         const bool for_b = p.name == "b";
-        p.addresses = {ip(for_b ? "2001:db8::2" : "2001:db8::1"), ip(for_b ? "10.0.0.2" : "10.0.0.1")};
+        p.addresses = {ip(for_b ? "2001:db8::2" : "2001:db8::1"),
+                       ip(for_b ? "10.0.0.2" : "10.0.0.1")};
         p.address = p.addresses.front();
         if (b_passive && self.name == "b") p.start = ike::StartAction::passive;
     });
