@@ -19,7 +19,12 @@
 #   3. the route to n4 removed in n1: the pair goes down with that reason; re-added: it comes back
 #      with new SPIs; n1's other pairs keep theirs;
 #   4. `ip addr add 10.77.1.1/24` in n1: its route to n4 now prefers 10.77.1.1, and the status
-#      `local_address` of n4 on n1 follows; n1-n2 and n1-n3 keep their SPIs.
+#      `local_address` of n4 on n1 follows; n1-n2 and n1-n3 keep their SPIs;
+#   5. several addresses (docs/config.md, "Several addresses"): n1's n2 becomes
+#      ["fd77::2", "10.77.0.99", "10.77.0.2"] (n2 passive towards n1, so n1 initiates): the IPv6
+#      address has no route and is skipped at once, 10.77.0.99 gets no answer and n1 falls back
+#      to 10.77.0.2, which status shows as the address in use (JSON `address`, `addresses`, and
+#      the ADDRESS column); n1-n3 keeps its SPIs.
 # Needs root (namespaces). Cleans up namespaces, processes and files whatever happens.
 set -eu
 MESH_TEST=default_listen
@@ -116,4 +121,29 @@ sleep 1
 [ "$(mesh_check --print n1 n2 n3)" = "$before" ] || fail "n1-n2-n3 changed SPIs with n1's new address"
 [ "$(status_field n1 n2 local_address)" = 10.77.0.1 ] || fail "n1's n2 local address moved"
 note "ip addr add in n1: its local address towards n4 moved to 10.77.1.1; n1-n2 and n1-n3 untouched"
+
+# 5. Several addresses, tried in order.
+n13=$(mesh_check --print n1 n3)
+mesh_peer_file n2 n1 'start = "passive"'
+ctl n2 reload >/dev/null || fail "reload n2"
+wait_for 15 "n1-n2 back after n2's reload" mesh_check n1 n2
+cat >"$mesh_dir/n1/peers.d/n2.conf" <<EOF
+[peer.n2]
+address = ["fd77::2", "10.77.0.99", "10.77.0.2"]
+id = "n2.mesh.test"
+EOF
+"$ikemeshd" --check --config "$mesh_dir/n1" >/dev/null || fail "--check rejects the address list"
+t0=$(now_ms)
+ctl n1 reload >/dev/null || fail "reload n1"
+wait_for 20 "n1-n2 up on its third address" mesh_check n1 n2
+note "n1-n2 up on 10.77.0.2 $(($(now_ms) - t0)) ms after the reload (10.77.0.99 unanswered first)"
+[ "$(status_field n1 n2 address)" = 10.77.0.2 ] || fail "n1's n2 address in use: $(status_field n1 n2 address)"
+[ "$(status_field n1 n2 addresses)" = "['fd77::2', '10.77.0.99', '10.77.0.2']" ] ||
+    fail "n1's n2 addresses: $(status_field n1 n2 addresses)"
+grep -q 'no response to IKE_SA_INIT .* at 10.77.0.99; trying 10.77.0.2' "$mesh_dir/n1.log" ||
+    fail "n1's log does not say it fell back: $(grep 'peer n2' "$mesh_dir/n1.log" | tail -5)"
+ctl n1 status >"$mesh_dir/status.txt" || [ $? -eq 4 ]
+grep -qE '^n2  +10\.77\.0\.2  +10\.77\.0\.1  +established ' "$mesh_dir/status.txt" || fail "status row of n2: $(cat "$mesh_dir/status.txt")"
+[ "$(mesh_check --print n1 n3)" = "$n13" ] || fail "n1-n3 changed SPIs with n1's reload of n2"
+note "n1's n2 at [fd77::2, 10.77.0.99, 10.77.0.2]: no route skipped, no answer fell back, 10.77.0.2 in use; n1-n3 untouched"
 note "PASS"
