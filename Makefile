@@ -51,7 +51,7 @@ test-fast: build asan
 test: deps-test build asan format-check
 	ctest --test-dir $(BUILD) -L fast --output-on-failure -j $(CTEST_JOBS)
 	ctest --test-dir $(ASAN) -L fast --output-on-failure -j $(CTEST_JOBS)
-	ctest --test-dir $(BUILD) -LE fast --output-on-failure
+	ctest --test-dir $(BUILD) -LE fast --output-on-failure -j 3
 
 demo: deps-test build
 	tests/e2e/demo

@@ -49,16 +49,22 @@ ls_fetch() {
     fi
     [ -f "$LS_ROOT/.unpacked" ] && return 0
     mkdir -p "$LS_CACHE"
-    rm -rf "$LS_ROOT" "$LS_CACHE"/libreswan_*.deb
-    if ! (cd "$LS_CACHE" && apt-get download -q libreswan >"$LS_CACHE/download.log" 2>&1); then
-        apt-get update -qq >/dev/null 2>&1 || true # stale lists: the archive moved on
-        (cd "$LS_CACHE" && apt-get download -q libreswan >"$LS_CACHE/download.log" 2>&1) ||
-            { cat "$LS_CACHE/download.log" >&2; return 1; }
-    fi
-    deb=$(ls "$LS_CACHE"/libreswan_*.deb)
-    dpkg -x "$deb" "$LS_ROOT"
-    rm -f "$deb"
-    touch "$LS_ROOT/.unpacked"
+    # `make test` runs the integration tests and the guests at once, and both may fetch: one
+    # does, the other waits for it.
+    (
+        flock 8
+        [ -f "$LS_ROOT/.unpacked" ] && exit 0
+        rm -rf "$LS_ROOT" "$LS_CACHE"/libreswan_*.deb
+        if ! (cd "$LS_CACHE" && apt-get download -q libreswan >"$LS_CACHE/download.log" 2>&1); then
+            apt-get update -qq >/dev/null 2>&1 || true # stale lists: the archive moved on
+            (cd "$LS_CACHE" && apt-get download -q libreswan >"$LS_CACHE/download.log" 2>&1) ||
+                { cat "$LS_CACHE/download.log" >&2; exit 1; }
+        fi
+        deb=$(ls "$LS_CACHE"/libreswan_*.deb)
+        dpkg -x "$deb" "$LS_ROOT"
+        rm -f "$deb"
+        touch "$LS_ROOT/.unpacked"
+    ) 8>"$LS_CACHE/.lock"
 }
 
 ls_whack() {
