@@ -76,7 +76,7 @@ expect a "dir out priority 2000" ip xfrm policy
 
 note "UDP and TCP between every pair, as ESP"
 for n in a b c; do
-    daemon "$n" "echo-$n" e2e-probe serve both 5001 --timeout 60
+    daemon "$n" "echo-$n" e2e-probe serve both 5001 --timeout 180
 done
 # Listening first, so that no datagram of the marker meets a closed port (tested below).
 for n in a b c; do
