@@ -59,7 +59,9 @@ demo: deps-test build
 format:
 	clang-format -i $(SOURCES)
 
+# Without a git checkout SOURCES is empty and clang-format would check nothing (and pass).
 format-check:
+	$(if $(SOURCES),,$(error format-check: git ls-files lists no sources (not a git checkout?)))
 	@clang-format --dry-run -Werror $(SOURCES)
 
 clean:

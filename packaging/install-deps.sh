@@ -7,15 +7,19 @@
 #   tests/interop/libreswan.sh instead). Also what a Debian 12 minbase lacks and the tests or
 #   the demo call: openssl (README's quick start, the test PKIs), adduser (the package's
 #   dependency, installed offline in the systemd guest), git (`make format-check` lists the
-#   sources with git ls-files), xz-utils (compressed kernel modules).
+#   sources with git ls-files), xz-utils (compressed kernel modules), and in build: file
+#   (CPack's DEB generator runs it to find the binaries for dpkg-shlibdeps; without it README's
+#   `cpack ... -G DEB`, tests/integration/package.sh and the systemd guest's package fail),
+#   netbase (/etc/protocols: without it `ip xfrm policy` prints "proto 1" for "proto icmp" and
+#   the guest scenarios that read policies fail).
 set -eu
 what=${1:-build}
 
 build_pkgs="build-essential cmake ninja-build pkg-config clang lld libclang-rt-14-dev clang-format
 libssl-dev libmnl-dev libboost-dev libspdlog-dev libfmt-dev nlohmann-json3-dev catch2
-libtomlplusplus-dev libcli11-dev libsystemd-dev libcap-ng-dev libbenchmark-dev"
+libtomlplusplus-dev libcli11-dev libsystemd-dev libcap-ng-dev libbenchmark-dev file"
 test_pkgs="iproute2 iputils-ping tcpdump procps psmisc netcat-openbsd python3 systemd openssl adduser
-git xz-utils
+git xz-utils netbase
 strongswan-charon strongswan-swanctl libstrongswan-standard-plugins libstrongswan-extra-plugins
 libcharon-extra-plugins qemu-system-x86 busybox-static cpio kmod libnss3-tools libcurl3-nss
 libevent-core-2.1-7 libevent-pthreads-2.1-7 libldns3 libunbound8 libcap-ng0 libaudit1 libldap-2.5-0
