@@ -69,28 +69,8 @@ void build_daemon(Section& s, DaemonConfig& out) {
         sub.finish(kLogSubsystems);
     }
     out.listen = {*IpAddress::parse("0.0.0.0"), *IpAddress::parse("::")};
-    if (auto list = s.strings("listen")) {
-        std::vector<IpAddress> listen;
-        bool ok = true;
-        for (const auto& [text, line] : *list) {
-            auto a = IpAddress::parse(text);
-            if (!a) {
-                s.diagnostics().error(s.file(), line, s.key_path("listen"),
-                                      "expected an IPv4 or IPv6 address, got " + quote(text));
-                ok = false;
-            } else if (std::find(listen.begin(), listen.end(), *a) != listen.end()) {
-                s.diagnostics().error(s.file(), line, s.key_path("listen"),
-                                      a->to_string() + " is listed twice");
-                ok = false;
-            } else {
-                listen.push_back(*a);
-            }
-        }
-        if (ok && listen.empty()) {
-            s.error("listen", "expected at least one address (the default is both wildcards)");
-        } else if (ok) {
-            out.listen = std::move(listen);
-        }
+    if (auto listen = s.addresses("listen", " (the default is both wildcards)")) {
+        out.listen = std::move(*listen);
     }
     if (auto p = s.port("port")) out.port = *p;
     if (auto p = s.port("port_natt")) out.port_natt = *p;

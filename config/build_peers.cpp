@@ -375,31 +375,11 @@ void PeerBuilder::add_peer(Section& s, std::string_view name, bool exposed) {
     read_settings(s, own, exposed);
     ike::PeerConfig& p = placed.peer;
     p.name = std::string(name);
-    if (auto list = s.strings("address")) {
+    if (auto addresses = s.addresses("address")) {
         // One address or a list in preference order (the initiator tries them in turn).
-        std::vector<IpAddress> addresses;
-        bool ok = true;
-        for (const auto& [text, line] : *list) {
-            auto a = IpAddress::parse(text);
-            if (!a) {
-                s.diagnostics().error(s.file(), line, s.key_path("address"),
-                                      "expected an IPv4 or IPv6 address, got " + quote(text));
-                ok = false;
-            } else if (std::find(addresses.begin(), addresses.end(), *a) != addresses.end()) {
-                s.diagnostics().error(s.file(), line, s.key_path("address"),
-                                      a->to_string() + " is listed twice");
-                ok = false;
-            } else {
-                addresses.push_back(*a);
-            }
-        }
-        if (ok && addresses.empty()) {
-            s.error("address", "expected at least one address");
-        } else if (ok) {
-            p.address = addresses.front();
-            p.addresses = std::move(addresses);
-            placed.address_at = s.origin("address");
-        }
+        p.address = addresses->front();
+        p.addresses = std::move(*addresses);
+        placed.address_at = s.origin("address");
     } else if (!s.has("address")) {
         s.error("",
                 "address is required: where this peer is reached, e.g. address = "

@@ -258,6 +258,33 @@ std::optional<IpAddress> Section::address(std::string_view key) {
     return a;
 }
 
+std::optional<std::vector<IpAddress>> Section::addresses(std::string_view key,
+                                                         std::string_view empty_hint) {
+    auto list = strings(key);
+    if (!list) return std::nullopt;
+    std::vector<IpAddress> out;
+    bool ok = true;
+    for (const auto& [text, line] : *list) {
+        auto a = IpAddress::parse(text);
+        if (!a) {
+            diagnostics().error(file(), line, key_path(key),
+                                "expected an IPv4 or IPv6 address, got " + quote(text));
+            ok = false;
+        } else if (std::find(out.begin(), out.end(), *a) != out.end()) {
+            diagnostics().error(file(), line, key_path(key), a->to_string() + " is listed twice");
+            ok = false;
+        } else {
+            out.push_back(*a);
+        }
+    }
+    if (!ok) return std::nullopt;
+    if (out.empty()) {
+        error(key, "expected at least one address" + std::string(empty_hint));
+        return std::nullopt;
+    }
+    return out;
+}
+
 std::optional<size_t> Section::choice(std::string_view key,
                                       std::span<const std::string_view> choices) {
     const Member* m = get(key);

@@ -55,6 +55,11 @@ class Section {
     std::optional<uint64_t> byte_size(std::string_view key);
     std::optional<uint16_t> port(std::string_view key);
     std::optional<IpAddress> address(std::string_view key);
+    // One address or an array of distinct ones, in order. Each bad or repeated entry is reported
+    // on its own line, an empty array as "expected at least one address" + `empty_hint`; nullopt
+    // when the key is absent or anything was reported.
+    std::optional<std::vector<IpAddress>> addresses(std::string_view key,
+                                                    std::string_view empty_hint = {});
     // One of `choices`; the index into it.
     std::optional<size_t> choice(std::string_view key, std::span<const std::string_view> choices);
     // A sub-table (e.g. [daemon.log_levels]).
