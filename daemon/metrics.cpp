@@ -235,6 +235,10 @@ std::string render_metrics(const MetricsInput& in) {
              "by outcome.");
     w.sample("ikemesh_nat_mappings_total", L{{"outcome", "followed"}}, c.nat_mappings_followed);
     w.sample("ikemesh_nat_mappings_total", L{{"outcome", "refused"}}, c.nat_mappings_refused);
+    w.sample("ikemesh_nat_mappings_total", L{{"outcome", "unconfirmed"}}, c.nat_path_checks_failed);
+    counter("ikemesh_nat_path_checks_total",
+            "Path checks sent to a peer's new NAT mapping (both sides behind NATs).",
+            c.nat_path_checks);
 
     w.family("ikemesh_esp_bytes_total", "counter", "ESP payload bytes per peer and direction.");
     for (const auto& [peer, e] : in.esp) {

@@ -63,6 +63,8 @@ const char* to_string(Task t) {
             return "IKE SA delete";
         case Task::dpd:
             return "liveness check";
+        case Task::path_check:
+            return "path check";
     }
     return "?";
 }
@@ -290,27 +292,55 @@ void Engine::Impl::send_keepalive(IkeSa& sa, TimePoint now) {
     arm_keepalive(sa, now);
 }
 
-bool Engine::Impl::may_follow_peer(IkeSa& sa, const Endpoint& to, std::string_view how) {
+Engine::Impl::Follow Engine::Impl::may_follow_peer(IkeSa& sa, const Endpoint& to,
+                                                   std::string_view how) {
     // RFC 7296 2.23: only a host that is not behind a NAT updates the peer's address from
-    // validated packets; one behind a NAT SHOULD NOT (a single packet could break the SA). And
-    // there is nothing to follow without a NAT on the peer's side.
+    // validated packets; one behind a NAT SHOULD NOT, since a single packet (an on-path attacker
+    // racing a fresh one from another source) could then break the SA. And there is nothing to
+    // follow without a NAT on the peer's side.
     const char* why = !sa.peer_behind_nat ? "the peer is not behind a NAT"
-                      : sa.behind_nat     ? "this node is behind a NAT too (RFC 7296 2.23)"
                       : !sa.natt          ? "the IKE SA does not use NAT-T"
                                           : nullptr;
-    if (!why) return true;
+    if (!why && !sa.behind_nat) return Follow::yes;
+    // Both behind NATs (a 1:1 cloud address here, a masquerading router there): staying put
+    // would leave a half-dead pair when the peer's NAT forgets its mapping, so the new endpoint
+    // is followed once the peer answers a request sent there (a return routability check, as
+    // MOBIKE does, RFC 4555 3.5), which a forged packet cannot make happen.
+    if (!why) return Follow::check_first;
     ++counters.nat_mappings_refused;
     if (!sa.mapping_refusal_logged) {
         sa.mapping_refusal_logged = true;
         log->warn("{}peer seen at {} ({}), not following: {}", prefix(sa), to.to_string(), how,
                   why);
     }
-    return false;
+    return Follow::no;
+}
+
+void Engine::Impl::peer_seen_at(IkeSa& sa, const Endpoint& to, std::string_view how,
+                                TimePoint now) {
+    switch (may_follow_peer(sa, to, how)) {
+        case Follow::yes:
+            follow_peer(sa, to, how);
+            return;
+        case Follow::no:
+            return;
+        case Follow::check_first:
+            break;
+    }
+    if (sa.path_check == to) return;  // queued or in flight already
+    sa.path_check = to;
+    ++counters.nat_path_checks;
+    log->info(
+        "{}peer seen at {} ({}), and both sides are behind NATs: following it once it "
+        "answers there",
+        prefix(sa), to.to_string(), how);
+    queue_intent(sa, Intent{.task = Task::path_check, .to = to}, now);
 }
 
 void Engine::Impl::follow_peer(IkeSa& sa, const Endpoint& to, std::string_view how) {
     const Endpoint from = sa.remote;
     set_remote(sa, to);
+    sa.path_check.reset();
     ++counters.nat_mappings_followed;
     log->info("{}peer's NAT mapping moved from {} to {} ({}); following it", prefix(sa),
               from.to_string(), to.to_string(), how);
@@ -622,8 +652,10 @@ void Engine::Impl::handle_protected(IkeSa& sa, ByteView datagram, const wire::Me
     if (sa.nat_detected && remote != sa.remote) {
         if (sa.state == IkeState::connecting) {
             set_remote(sa, remote);  // the float of IKE_AUTH to port 4500: nothing installed yet
-        } else if (may_follow_peer(sa, remote, "IKE")) {
-            follow_peer(sa, remote, "IKE");
+        } else if (response && sa.inflight->task == Task::path_check && sa.inflight->to == remote) {
+            follow_peer(sa, remote, "IKE, answered there");
+        } else {
+            peer_seen_at(sa, remote, "IKE", now);
         }
     }
     if (sa.natt) sa.local = local;
@@ -703,6 +735,7 @@ void Engine::Impl::dispatch_response(IkeSa& sa, const wire::Header& h,
         case Task::delete_child:
         case Task::delete_ike:
         case Task::dpd:
+        case Task::path_check:
             on_informational_response(sa, req, inner, now);
             break;
         case Task::ike_sa_init:
@@ -793,8 +826,10 @@ void Engine::Impl::start_next_request(IkeSa& sa, TimePoint now) {
             case Task::delete_child:
             case Task::delete_ike:
             case Task::dpd:
+            case Task::path_check:
                 req.emplace();
                 req->task = intent.task;
+                req->to = intent.to;
                 build_informational(sa, intent, chain, *req);
                 break;
             case Task::ike_sa_init:
@@ -815,9 +850,13 @@ void Engine::Impl::start_next_request(IkeSa& sa, TimePoint now) {
     }
 }
 
+void Engine::Impl::send_request_datagrams(const IkeSa& sa, const Request& req) {
+    for (const Bytes& d : req.datagrams)
+        send_raw(sa.local, req.to.value_or(sa.remote), d);
+}
+
 void Engine::Impl::transmit_request(IkeSa& sa, Request request, TimePoint now) {
-    for (const Bytes& d : request.datagrams)
-        send(sa, d);
+    send_request_datagrams(sa, request);
     request.attempt = 0;
     request.retransmit_at = now + *retransmit_wait(cfg.settings, 0);
     sa.inflight = std::move(request);
@@ -827,6 +866,21 @@ void Engine::Impl::transmit_request(IkeSa& sa, Request request, TimePoint now) {
 void Engine::Impl::on_retransmit_timeout(IkeSa& sa, TimePoint now) {
     Request& req = *sa.inflight;
     auto wait = retransmit_wait(cfg.settings, req.attempt + 1);
+    if (!wait && req.task == Task::path_check) {
+        // Nobody answers there: a forged or stale report. The SA stays where it was, and the
+        // request (its message ID is spent, RFC 7296 2.2) goes on as a liveness check at the
+        // old endpoint, with a schedule of its own.
+        ++counters.nat_path_checks_failed;
+        log->warn("{}no answer at {} after {} retransmissions; staying at {}", prefix(sa),
+                  req.to ? req.to->to_string() : "?", req.attempt, sa.remote.to_string());
+        sa.path_check.reset();
+        req.task = Task::dpd;
+        req.to.reset();
+        req.attempt = 0;
+        req.retransmit_at = now + *retransmit_wait(cfg.settings, 0);
+        send_request_datagrams(sa, req);
+        return;
+    }
     if (!wait) {
         // RFC 7296 2.4: the retransmission schedule ran out; the peer is considered dead.
         if (req.task == Task::dpd) ++counters.dpd_failures;
@@ -849,8 +903,7 @@ void Engine::Impl::on_retransmit_timeout(IkeSa& sa, TimePoint now) {
     ++counters.retransmissions;
     req.retransmit_at = now + *wait;
     log->debug("{}retransmitting {} (attempt {})", prefix(sa), to_string(req.task), req.attempt);
-    for (const Bytes& d : req.datagrams)
-        send(sa, d);
+    send_request_datagrams(sa, req);
 }
 
 // --- tear-down ----------------------------------------------------------------------------------

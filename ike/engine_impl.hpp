@@ -97,13 +97,17 @@ enum class Task : uint8_t {
     delete_child,
     delete_ike,
     dpd,
+    // An empty INFORMATIONAL to an endpoint the peer was seen at, when both sides are behind
+    // NATs: followed only if the peer answers from there (see may_follow_peer).
+    path_check,
 };
 const char* to_string(Task t);
 
 struct Intent {
     Task task = Task::dpd;
-    uint64_t child_id = 0;     // rekey_child: the child to rekey
-    std::vector<EspSpi> spis;  // delete_child: our inbound SPIs to announce
+    uint64_t child_id = 0;       // rekey_child: the child to rekey
+    std::vector<EspSpi> spis;    // delete_child: our inbound SPIs to announce
+    std::optional<Endpoint> to;  // path_check: where to send it (else the SA's remote)
 };
 
 // An exchange we initiated and whose response we await, with what its response handler needs.
@@ -121,6 +125,7 @@ struct Request {
     IkeSpi new_ike_spi;                       // rekey_ike: our SPI of the new IKE SA
     TsPair ts;                                // create/rekey child: what we proposed
     std::vector<EspSpi> spis;                 // delete_child: what we announced
+    std::optional<Endpoint> to;               // path_check: sent there, not to the SA's remote
 };
 
 // What IKE_SA_INIT leaves for IKE_AUTH; freed once the IKE SA is established.
@@ -155,6 +160,7 @@ struct IkeSa {
     bool behind_nat = false;
     bool peer_behind_nat = false;
     bool mapping_refusal_logged = false;  // log a refused mapping once per SA, then count only
+    std::optional<Endpoint> path_check;   // where the peer was seen and a path check is queued
     bool peer_fragmentation = false;
     IkeSuite suite;
     crypto::SecretBytes sk_d;
@@ -303,8 +309,13 @@ class Engine::Impl {
     // mapping moves (RFC 7296 2.23, RFC 3948): `to` came from authenticated, fresh input.
     void send_keepalive(IkeSa& sa, TimePoint now);
     void arm_keepalive(IkeSa& sa, TimePoint now);
-    bool may_follow_peer(IkeSa& sa, const Endpoint& to, std::string_view how);
+    enum class Follow : uint8_t { yes, check_first, no };
+    Follow may_follow_peer(IkeSa& sa, const Endpoint& to, std::string_view how);
+    // The peer was seen at `to` (an authenticated IKE message or ESP): follow it, check the path
+    // first, or stay, as may_follow_peer decides.
+    void peer_seen_at(IkeSa& sa, const Endpoint& to, std::string_view how, TimePoint now);
     void follow_peer(IkeSa& sa, const Endpoint& to, std::string_view how);
+    void send_request_datagrams(const IkeSa& sa, const Request& req);
     void move_child_encap(IkeSa& sa, ChildSa& child);
     void emit(SaEvent::Kind kind, const IkeSa& sa, const ChildSa* child, std::string reason);
     std::string prefix(const IkeSa& sa) const;

@@ -14,26 +14,35 @@ namespace {
 
 constexpr uint32_t kFirstReqId = 1000;  // leaves the low range to hand-made and other daemons' SAs
 
+// One out and one in policy per (protocol, local port, remote port) a `traffic` class covers: a
+// class with a port covers the port at either end ("tcp/5001": connections to a service on the
+// peer and to one on this node), so it gives two of each.
 std::vector<kernel::PolicyParams> peer_policies(const Peer& p) {
     const IpAddress& local = p.local_address;
     const IpAddress& remote = p.remote;
     if (p.cfg.traffic.empty()) return kernel::transport_policies(local, remote, p.reqid);
     std::vector<kernel::PolicyParams> out;
-    for (const TrafficSpec& t : p.cfg.traffic) {
+    auto add = [&](uint8_t protocol, uint16_t local_port, uint16_t remote_port) {
         kernel::PolicyParams o;
-        o.id.selector = kernel::Selector::host_to_host(local, remote, t.protocol, 0, t.port);
+        o.id.selector =
+            kernel::Selector::host_to_host(local, remote, protocol, local_port, remote_port);
         o.id.dir = kernel::Direction::out;
         o.priority = kernel::kPriorityIpsec;
         o.reqid = p.reqid;
         o.tmpl_src = local;
         o.tmpl_dst = remote;
         kernel::PolicyParams i = o;
-        i.id.selector = kernel::Selector::host_to_host(remote, local, t.protocol, t.port, 0);
+        i.id.selector =
+            kernel::Selector::host_to_host(remote, local, protocol, remote_port, local_port);
         i.id.dir = kernel::Direction::in;
         i.tmpl_src = remote;
         i.tmpl_dst = local;
         out.push_back(o);
         out.push_back(i);
+    };
+    for (const TrafficSpec& t : p.cfg.traffic) {
+        add(t.protocol, 0, t.port);
+        if (t.port != 0) add(t.protocol, t.port, 0);
     }
     return out;
 }
@@ -652,9 +661,7 @@ void Engine::Impl::on_kernel_event(const kernel::KernelEvent& event, TimePoint n
                             move_child_encap(*sa, c);  // IKE followed already; this SA lags
                             return;
                         }
-                        if (may_follow_peer(*sa, e.new_source, "ESP")) {
-                            follow_peer(*sa, e.new_source, "ESP");
-                        }
+                        peer_seen_at(*sa, e.new_source, "ESP", now);
                         return;
                     }
                 }

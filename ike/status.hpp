@@ -101,9 +101,12 @@ struct EngineCounters {
     uint64_t messages_sent = 0;
     uint64_t natt_keepalives_sent = 0;  // RFC 3948 2.3, while behind a NAT
     // The peer's NAT mapping moved (XFRM_MSG_MAPPING or an authenticated IKE message from a new
-    // address or port): followed, or refused (no NAT on the peer's side, or one on ours).
+    // address or port): followed, or refused (no NAT on the peer's side). With NATs on both
+    // sides a path check goes first; it fails when the peer does not answer there.
     uint64_t nat_mappings_followed = 0;
     uint64_t nat_mappings_refused = 0;
+    uint64_t nat_path_checks = 0;
+    uint64_t nat_path_checks_failed = 0;
 };
 
 // What `ikectl monitor` streams and logs record: something happened to an SA.

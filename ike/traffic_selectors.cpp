@@ -31,11 +31,16 @@ TsPair allowed_selectors(const IpAddress& local, const IpAddress& remote,
         pair.remote.push_back(host_selector(remote));
         return pair;
     }
+    // A class's port may be at either end (a service on this node or on the peer), so the CHILD
+    // SA is negotiated for the protocol and the ports are left to the kernel policies
+    // (peer_policies in peers.cpp). Two classes of one protocol give one selector pair.
     for (const TrafficSpec& spec : traffic) {
+        const bool seen = std::any_of(
+            pair.local.begin(), pair.local.end(),
+            [&](const wire::TrafficSelector& ts) { return ts.ip_protocol == spec.protocol; });
+        if (seen) continue;
         pair.local.push_back(host_selector(local, spec.protocol));
-        uint16_t lo = spec.port ? spec.port : 0;
-        uint16_t hi = spec.port ? spec.port : 65535;
-        pair.remote.push_back(host_selector(remote, spec.protocol, lo, hi));
+        pair.remote.push_back(host_selector(remote, spec.protocol));
     }
     return pair;
 }

@@ -1,7 +1,8 @@
 // Traffic selectors for host-to-host transport mode (RFC 7296 2.9, 3.13).
 //
-// A node proposes its own address as TSi and the peer's as TSr, narrowed to the protocols and peer
-// ports of the peer's `traffic` setting (empty: all traffic). A responder narrows what it is
+// A node proposes its own address as TSi and the peer's as TSr, narrowed to the protocols of the
+// peer's `traffic` setting (empty: all traffic). A class's port ("tcp/5001") may be at either end,
+// so it is not part of the selectors: the kernel policies carry it. A responder narrows what it is
 // offered to what its own configuration allows, by intersection, and refuses with TS_UNACCEPTABLE
 // when nothing is left; an initiator checks that the answer lies within what it proposed.
 #pragma once
@@ -29,7 +30,8 @@ struct TsPair {
 wire::TrafficSelector host_selector(const IpAddress& host, uint8_t protocol = 0,
                                     uint16_t start_port = 0, uint16_t end_port = 65535);
 
-// What this node allows with a peer: one selector pair per `traffic` entry (all traffic if empty).
+// What this node allows with a peer: one selector pair per protocol of `traffic` (all traffic if
+// empty).
 TsPair allowed_selectors(const IpAddress& local, const IpAddress& remote,
                          std::span<const TrafficSpec> traffic);
 

@@ -271,12 +271,25 @@ TEST_CASE("two nodes behind one public address are both peers of a third") {
     CHECK(out_a->params.encap->dport == 44500);
     CHECK(out_c->params.encap->dport == 45500);
     CHECK(out_a->params.reqid != out_c->params.reqid);
-    // Each peer's SA carries only its own traffic, selected in b's view of the addresses.
+    // The SAs are negotiated per protocol, in b's view of the addresses; the policies (each
+    // class's port at either end) send each node's packets to its own SA by reqid.
     REQUIRE(out_a->params.selector);
     CHECK(out_a->params.selector->dst == kPublicA);
-    CHECK(out_a->params.selector->dst_port == 5001);
-    REQUIRE(out_c->params.selector);
-    CHECK(out_c->params.selector->dst_port == 5002);
+    CHECK(out_a->params.selector->protocol == 6);
+    auto policy_reqid = [&](kernel::Direction dir, uint16_t sport, uint16_t dport) -> ReqId {
+        const bool out = dir == kernel::Direction::out;
+        auto sel = kernel::Selector::host_to_host(out ? b.address : kPublicA,
+                                                  out ? kPublicA : b.address, 6, sport, dport);
+        const auto* pol = b.kernel.find_policy({sel, dir});
+        return pol ? pol->reqid : ReqId{};
+    };
+    using kernel::Direction;
+    CHECK(policy_reqid(Direction::out, 0, 5001) == out_a->params.reqid);  // to a's service
+    CHECK(policy_reqid(Direction::out, 5001, 0) == out_a->params.reqid);  // a to b's 5001
+    CHECK(policy_reqid(Direction::in, 5001, 0) == out_a->params.reqid);
+    CHECK(policy_reqid(Direction::in, 0, 5001) == out_a->params.reqid);
+    CHECK(policy_reqid(Direction::out, 0, 5002) == out_c->params.reqid);
+    CHECK(policy_reqid(Direction::in, 0, 5002) == out_c->params.reqid);
     CHECK(a.peer(net.now, "b").state == "established");
     CHECK(c.peer(net.now, "b").state == "established");
 }
@@ -324,6 +337,102 @@ TEST_CASE("1:1 NAT on both sides: public addresses, FQDN identities, selectors i
     CHECK(a.engine->counters().natt_keepalives_sent >= 1);
     CHECK(b.engine->counters().natt_keepalives_sent >= 1);
     CHECK(a.keepalives_received >= 1);
+}
+
+// a and b both behind 1:1 NATs (ports kept), each knowing the other by its public address.
+struct BothNatted {
+    Network net;
+    Node& a = net.add("a", "10.0.0.1", 1);
+    Node& b = net.add("b", "10.0.0.2", 2);
+    const IpAddress pub_b = *IpAddress::parse("203.0.113.2");
+
+    BothNatted() {
+        net.nat(a, "198.51.100.1", 0);
+        net.nat(b, "203.0.113.2", 0);
+        ike::PeerConfig to_a = default_peer("a", kPublicA);
+        to_a.start = ike::StartAction::passive;
+        a.config.peers.push_back(default_peer("b", pub_b));
+        b.config.peers.push_back(to_a);
+        net.start_all();
+        net.run_for(3s);
+        REQUIRE(b.peer(net.now, "a").state == "established");
+        REQUIRE(b.peer(net.now, "a").ike_sas[0].behind_nat);
+        REQUIRE(b.peer(net.now, "a").ike_sas[0].peer_behind_nat);
+    }
+    const kernel::FakeKernel::Sa* b_out() {
+        auto pb = b.peer(net.now, "a");
+        for (const auto* sa : b.kernel.sas()) {
+            if (sa->params.spi == pb.child_sas[0].spi_out) return sa;
+        }
+        return nullptr;
+    }
+    void map(const Endpoint& from, const Endpoint& to) {
+        b.kernel.inject(kernel::KernelEvent{kernel::MappingEvent{
+            b.address, b.peer(net.now, "a").child_sas[0].spi_in, ReqId{}, from, to}});
+        b.kernel.read_events(
+            [&](const kernel::KernelEvent& e) { b.engine->on_kernel_event(e, net.now); });
+        net.collect();
+    }
+};
+
+TEST_CASE("NATs on both sides: a moved mapping is followed once the peer answers there") {
+    BothNatted p;
+    // a's NAT forgets its mapping (a conntrack flush with random ports); a's ESP reaches b's
+    // kernel from the new port. b is behind a NAT too, so it checks the path before following.
+    p.net.rebind(p.a, 1000);
+    const Endpoint fresh{kPublicA, 5500};
+    p.map(Endpoint{kPublicA, 4500}, fresh);
+    CHECK(p.b.engine->counters().nat_path_checks == 1);
+    CHECK(p.b.peer(p.net.now, "a").ike_sas[0].remote == Endpoint{kPublicA, 4500});
+    // The kernel repeats its report per packet: still one check.
+    p.map(Endpoint{kPublicA, 4500}, fresh);
+    CHECK(p.b.engine->counters().nat_path_checks == 1);
+    p.net.run_for(1s);
+    CHECK(p.b.engine->counters().nat_mappings_followed == 1);
+    auto pb = p.b.peer(p.net.now, "a");
+    CHECK(pb.ike_sas[0].remote == fresh);
+    REQUIRE(p.b_out());
+    CHECK(p.b_out()->params.encap->dport == 5500);
+    // Nothing was re-negotiated, and the pair carries on (b's own liveness reaches a).
+    CHECK(pb.child_sas.size() == 1);
+    p.net.run_for(60s);
+    CHECK(p.b.peer(p.net.now, "a").state == "established");
+    CHECK(p.a.peer(p.net.now, "b").state == "established");
+    CHECK(p.b.engine->counters().dpd_failures == 0);
+
+    SECTION("an authenticated IKE request from the new mapping starts the check too") {
+        p.net.rebind(p.a, 2000);
+        REQUIRE(p.a.engine->rekey("b", false, p.net.now));
+        p.net.run_for(3s);
+        CHECK(p.b.engine->counters().nat_path_checks == 2);
+        CHECK(p.b.peer(p.net.now, "a").ike_sas[0].remote == Endpoint{kPublicA, 6500});
+        CHECK(p.b.peer(p.net.now, "a").child_sas.size() == 1);
+        CHECK(p.a.peer(p.net.now, "b").child_sas.size() == 1);
+    }
+}
+
+TEST_CASE("NATs on both sides: a mapping nobody answers at moves nothing") {
+    BothNatted p;
+    const EspSpi spi_out = p.b_out()->params.spi;
+    // A report of a source where nobody is (forged, or a stale packet): the check goes
+    // unanswered through the whole retransmission schedule, and the SA stays where it was; the
+    // request goes on as a liveness check at the old endpoint (its message ID is spent).
+    p.map(Endpoint{kPublicA, 4500}, Endpoint{kPublicA, 9999});
+    CHECK(p.b.engine->counters().nat_path_checks == 1);
+    p.net.run_for(30s);
+    CHECK(p.b.engine->counters().nat_path_checks_failed == 1);
+    CHECK(p.b.engine->counters().nat_mappings_followed == 0);
+    CHECK(p.b.engine->counters().dpd_failures == 0);
+    auto pb = p.b.peer(p.net.now, "a");
+    CHECK(pb.state == "established");
+    CHECK(pb.ike_sas[0].remote == Endpoint{kPublicA, 4500});
+    REQUIRE(p.b_out());
+    CHECK(p.b_out()->params.spi == spi_out);
+    CHECK(p.b_out()->params.encap->dport == 4500);
+    // The message IDs stayed in step: b's next request works.
+    REQUIRE(p.b.engine->rekey("a", false, p.net.now));
+    p.net.run_for(3s);
+    CHECK(p.b.peer(p.net.now, "a").child_sas[0].spi_out != spi_out);
 }
 
 TEST_CASE("behind a NAT the peer must still come from its configured (public) address") {

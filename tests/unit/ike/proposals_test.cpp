@@ -144,22 +144,36 @@ TEST_CASE("traffic selectors: narrowing by intersection") {
     REQUIRE(all.local.size() == 1);
     CHECK(all.local[0].start_address == a);
     CHECK(all.local[0].end_port == 65535);
-    // The peer (b) offers everything between the two hosts; we (a) allow only tcp to b:8140.
-    std::vector<TrafficSpec> tcp8140{{6, 8140}};
-    TsPair allowed = allowed_selectors(a, b, tcp8140);
+    // A class's port may be at either end: the selectors carry the protocol, not the port, and
+    // two classes of one protocol give one pair.
+    std::vector<TrafficSpec> tcp_ports{{6, 8140}, {6, 8141}, {17, 53}};
+    TsPair allowed = allowed_selectors(a, b, tcp_ports);
+    REQUIRE(allowed.local.size() == 2);
+    REQUIRE(allowed.remote.size() == 2);
+    CHECK(allowed.remote[0].ip_protocol == 6);
+    CHECK(allowed.remote[0].start_port == 0);
+    CHECK(allowed.remote[0].end_port == 65535);
+    CHECK(allowed.local[1].ip_protocol == 17);
+    // The peer (b) offers everything between the two hosts: narrowed to the protocols.
     const TsPair offered = allowed_selectors(a, b, {});
     auto n = narrow(offered, allowed);
     REQUIRE(n);
+    REQUIRE(n->remote.size() == 2);
     CHECK(n->remote[0].ip_protocol == 6);
-    CHECK(n->remote[0].start_port == 8140);
-    CHECK(n->remote[0].end_port == 8140);
     CHECK(n->local[0].ip_protocol == 6);
     CHECK(check_narrowed(*n, offered));
     // The other way round the answer is wider than the proposal: refused.
     CHECK_FALSE(check_narrowed(offered, *n));
+    // A peer that offers ports (another implementation) is narrowed by port too.
+    TsPair ports{{host_selector(a, 6)}, {host_selector(b, 6, 8000, 8200)}};
+    auto p = narrow(ports, TsPair{{host_selector(a, 6)}, {host_selector(b, 6, 8140, 8140)}});
+    REQUIRE(p);
+    CHECK(p->remote[0].start_port == 8140);
+    CHECK(p->remote[0].end_port == 8140);
+    CHECK(check_narrowed(*p, ports));
     // Disjoint protocols.
-    std::vector<TrafficSpec> udp{{17, 0}};
-    auto none = narrow(allowed_selectors(a, b, udp), allowed);
+    std::vector<TrafficSpec> sctp{{132, 0}};
+    auto none = narrow(allowed_selectors(a, b, sctp), allowed);
     REQUIRE_FALSE(none);
     CHECK(none.error().is(Errc::ts_unacceptable));
     // A selector for a third host is never narrowed into ours.
