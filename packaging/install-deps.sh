@@ -11,7 +11,8 @@
 #   (CPack's DEB generator runs it to find the binaries for dpkg-shlibdeps; without it README's
 #   `cpack ... -G DEB`, tests/integration/package.sh and the systemd guest's package fail),
 #   netbase (/etc/protocols: without it `ip xfrm policy` prints "proto 1" for "proto icmp" and
-#   the guest scenarios that read policies fail).
+#   the guest scenarios that read policies fail), nftables and conntrack (the NAT routers of
+#   ikemesh_nat and the flush of their mappings).
 set -eu
 what=${1:-build}
 
@@ -19,7 +20,7 @@ build_pkgs="build-essential cmake ninja-build pkg-config clang lld libclang-rt-1
 libssl-dev libmnl-dev libboost-dev libspdlog-dev libfmt-dev nlohmann-json3-dev catch2
 libtomlplusplus-dev libcli11-dev libsystemd-dev libcap-ng-dev libbenchmark-dev file"
 test_pkgs="iproute2 iputils-ping tcpdump procps psmisc netcat-openbsd python3 systemd openssl adduser
-git xz-utils netbase
+git xz-utils netbase nftables conntrack
 strongswan-charon strongswan-swanctl libstrongswan-standard-plugins libstrongswan-extra-plugins
 libcharon-extra-plugins qemu-system-x86 busybox-static cpio kmod libnss3-tools libcurl3-nss
 libevent-core-2.1-7 libevent-pthreads-2.1-7 libldns3 libunbound8 libcap-ng0 libaudit1 libldap-2.5-0

@@ -1,5 +1,6 @@
 # e2e: ikemeshd and Libreswan 4.10's pluto in transport mode, both directions: ESP both ways, CHILD rekeys by either side, deletes by either side
 # e2e-timeout: 600
+# e2e-cost: 65
 #
 #                       +--------------------------------+
 #                       | sw          [br0]              |

@@ -1,5 +1,6 @@
 # e2e: three ikemeshd nodes (kernel xfrm, PSK, start always): one SA pair per peer, UDP+TCP as ESP, bypass in the clear
 # e2e-timeout: 420
+# e2e-cost: 39
 #
 #                       +------------------------------+
 #                       | sw          [br0]            |

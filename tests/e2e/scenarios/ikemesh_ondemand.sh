@@ -1,5 +1,6 @@
 # e2e: ikemeshd start = "on-demand" over IPv6: trap policies only, the first packet brings IKE and CHILD SA up, no other loss
 # e2e-timeout: 300
+# e2e-cost: 21
 #
 #   +------------------+                      +------------------+
 #   | a  ikemeshd      |                      | b  ikemeshd      |

@@ -1,5 +1,6 @@
 # e2e: two ikemeshd with kernel = "pfkey" negotiate, install ESP through PF_KEY, carry traffic, and remove only their own state on SIGTERM
 # e2e-timeout: 600
+# e2e-cost: 44
 #
 #   +----------------+         +-----------------+         +----------------+
 #   | a  ikemeshd    |         | sw              |         | b  ikemeshd    |

@@ -1,5 +1,6 @@
 # e2e: ikemeshd CHILD and IKE rekeys under a continuous UDP stream lose at most a handful (10 of 400); hard expiry removes SAs
 # e2e-timeout: 420
+# e2e-cost: 47
 #
 #   +------------------+                      +------------------+
 #   | a  ikemeshd      |                      | b  ikemeshd      |

@@ -1,5 +1,6 @@
 # e2e: ikemeshd stopped by SIGTERM removes exactly its own SAs and policies; a restart after SIGKILL clears exactly the killed run's SAs, once the new pair is up
 # e2e-timeout: 300
+# e2e-cost: 27
 #
 #   +------------------+                      +------------------+
 #   | a  ikemeshd      |                      | b  ikemeshd      |

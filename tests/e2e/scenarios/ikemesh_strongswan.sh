@@ -1,5 +1,6 @@
 # e2e: ikemeshd and strongSwan 5.9.8 in transport mode, both directions, PSK and ECDSA, AES-GCM and AES-CBC+SHA256 ESP
 # e2e-timeout: 600
+# e2e-cost: 92
 #
 #                       +--------------------------------+
 #                       | sw          [br0]              |

@@ -1,5 +1,6 @@
 # e2e: SA pairs and policies installed through ikemesh's PF_KEY backend carry ESP traffic; cleanup removes only its own
 # e2e-timeout: 600
+# e2e-cost: 50
 #
 #   +-------------+         +-----------------+         +-------------+
 #   | a           |         | sw              |         | b           |

@@ -1,5 +1,6 @@
 # e2e: SA pairs and policies installed through ikemesh's XFRM backend carry ESP traffic; cleanup removes only its own
 # e2e-timeout: 900
+# e2e-cost: 34
 #
 #   +-------------+         +-----------------+         +-------------+
 #   | a           |         | sw              |         | b           |
