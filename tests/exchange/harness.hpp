@@ -265,10 +265,15 @@ class Network {
                 if (n->engine && n->engine->next_timer() <= now) n->engine->on_timer(now);
             }
             collect();
-            if (next == end && in_flight_.empty()) {
+            // At the end: stop once nothing is due now. Datagrams still in flight past the end
+            // wait for the next call (counting them here spun the loop to its guard, a million
+            // rounds, whenever one was in flight at the end).
+            if (next == end) {
                 bool due = false;
                 for (auto& n : nodes_)
                     due |= n->engine && n->engine->next_timer() <= now;
+                for (const auto& d : in_flight_)
+                    due |= d.deliver_at <= now;
                 if (!due) break;
             }
         }
