@@ -12,13 +12,6 @@ using wire::NotifyType;
 
 namespace {
 
-// Extra time the kernel's own lifetimes give the engine: the engine rekeys and expires CHILD SAs
-// on its own timers; the kernel's soft and hard limits are only a backstop.
-constexpr std::chrono::seconds kKernelSlack{60};
-// How long a rekey responder waits for the old SA's Delete before it switches its outbound
-// traffic to the new SA anyway.
-constexpr std::chrono::seconds kOutboundGrace{10};
-
 std::optional<kernel::Selector> single_selector(const TsPair& ts, bool inbound) {
     if (ts.local.size() != 1 || ts.remote.size() != 1) return std::nullopt;
     const auto& l = ts.local.front();

@@ -24,7 +24,6 @@ using wire::NotifyType;
 namespace {
 
 constexpr size_t kMaxChildrenPerIkeSa = 4;  // one in a mesh; a few more during rekeys
-constexpr std::chrono::seconds kRekeyRetry{30};
 
 // RFC 7296 2.8.1: nonces compare as unsigned byte strings; the smaller of an exchange's two
 // nonces stands for the exchange.

@@ -45,6 +45,17 @@ Duration reinitiate_backoff(const EngineSettings& s, uint32_t failures, crypto::
 // this node is not behind a NAT or the interval is 0.
 std::optional<Duration> natt_keepalive_interval(std::chrono::seconds interval, bool behind_nat);
 
+// Fixed delays of the engine (no setting moves them):
+// - kKernelSlack: extra time the kernel's own SA lifetimes get beyond the engine's; the engine
+//   rekeys and expires CHILD SAs on its own timers, the kernel's soft and hard limits are only a
+//   backstop for a daemon that stopped.
+// - kOutboundGrace: how long a rekey responder waits for the old SA's Delete before it switches
+//   its outbound traffic to the new SA anyway.
+// - kRekeyRetry: after a rekey that failed (or lost a collision), the next attempt.
+inline constexpr std::chrono::seconds kKernelSlack{60};
+inline constexpr std::chrono::seconds kOutboundGrace{10};
+inline constexpr std::chrono::seconds kRekeyRetry{30};
+
 // A `start = always` node that sorts *after* its peer (see docs/mesh.md) waits this long before
 // its first initiation, so that in a mesh that boots at once the designated initiator usually wins
 // without any duplicate IKE SA: uniform in [1 s, 3 s).
