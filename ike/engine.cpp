@@ -547,6 +547,13 @@ void Engine::Impl::on_datagram(ByteView data, const Endpoint& local, const Endpo
         log->debug("dropped datagram from {}: {}", remote.to_string(), st.error().message());
         return;
     }
+    // The outer chain: IKE_SA_INIT in clear, everything else in one SK/SKF payload (RFC 7296
+    // 2.21: anything else is dropped unanswered). The same check the parser's fuzzer drives.
+    if (Status st = wire::check_outer_payloads(msg); !st) {
+        ++counters.messages_dropped;
+        log->debug("dropped datagram from {}: {}", remote.to_string(), st.error().message());
+        return;
+    }
     if (h.exchange == ExchangeType::ike_sa_init) {
         if (!h.is_response()) {
             if (!h.spi_r.is_zero() || !h.is_initiator()) {
@@ -587,7 +594,7 @@ void Engine::Impl::handle_protected(IkeSa& sa, ByteView datagram, const wire::Me
     const auto* sk = std::get_if<wire::SkPayload>(&msg.payloads.back());
     const auto* skf = std::get_if<wire::SkfPayload>(&msg.payloads.back());
     if (!sk && !skf) {
-        ++counters.messages_dropped;  // RFC 7296 2.21: unprotected messages after IKE_SA_INIT
+        ++counters.messages_dropped;  // not last (check_outer_payloads saw it): never answered
         return;
     }
     static thread_local Bytes plaintext;
