@@ -26,7 +26,7 @@
 #include "common/result.hpp"
 #include "config/diagnostics.hpp"
 #include "config/file_access.hpp"
-#include "ike/config.hpp"
+#include "ike/engine_config.hpp"
 
 namespace ikemesh::config {
 

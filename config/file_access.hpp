@@ -17,7 +17,7 @@
 #include "common/bytes.hpp"
 #include "common/result.hpp"
 #include "crypto/secret.hpp"
-#include "ike/config.hpp"
+#include "ike/engine_config.hpp"
 
 namespace ikemesh::config {
 

@@ -20,7 +20,7 @@
 
 #include "common/result.hpp"
 #include "crypto/algorithms.hpp"
-#include "ike/config.hpp"
+#include "ike/engine_config.hpp"
 
 namespace ikemesh::config {
 

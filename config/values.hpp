@@ -16,7 +16,7 @@
 
 #include "common/result.hpp"
 #include "crypto/secret.hpp"
-#include "ike/config.hpp"
+#include "ike/engine_config.hpp"
 
 namespace ikemesh::config {
 

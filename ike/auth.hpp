@@ -15,7 +15,7 @@
 #include "common/result.hpp"
 #include "crypto/prf.hpp"
 #include "crypto/secret.hpp"
-#include "ike/config.hpp"
+#include "ike/engine_config.hpp"
 #include "ike/wire/payloads.hpp"
 
 namespace ikemesh::ike {

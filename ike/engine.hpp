@@ -26,7 +26,7 @@
 #include "common/types.hpp"
 #include "crypto/key_exchange.hpp"
 #include "crypto/random.hpp"
-#include "ike/config.hpp"
+#include "ike/engine_config.hpp"
 #include "ike/status.hpp"
 
 namespace ikemesh::kernel {

@@ -14,7 +14,7 @@
 #include "common/bytes.hpp"
 #include "common/result.hpp"
 #include "crypto/algorithms.hpp"
-#include "ike/config.hpp"
+#include "ike/engine_config.hpp"
 #include "ike/wire/payloads.hpp"
 
 namespace ikemesh::ike {

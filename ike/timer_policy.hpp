@@ -9,7 +9,7 @@
 
 #include "common/types.hpp"
 #include "crypto/random.hpp"
-#include "ike/config.hpp"
+#include "ike/engine_config.hpp"
 
 namespace ikemesh::ike {
 

@@ -14,7 +14,7 @@
 
 #include "common/ip.hpp"
 #include "common/result.hpp"
-#include "ike/config.hpp"
+#include "ike/engine_config.hpp"
 #include "ike/wire/payloads.hpp"
 
 namespace ikemesh::ike {

@@ -1,4 +1,4 @@
-#include "ike/config.hpp"
+#include "ike/engine_config.hpp"
 
 #include "crypto/certificate.hpp"
 #include "crypto/signature.hpp"
