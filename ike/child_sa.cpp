@@ -84,11 +84,10 @@ kernel::SaParams Engine::Impl::child_sa_params(const IkeSa& sa, const EspSuite& 
                                                TimePoint now, TimePoint rekey_at) const {
     const Peer& peer = *sa.peer;
     kernel::SaParams p;
-    p.src = inbound ? peer.remote : peer.local_address;
-    p.dst = inbound ? peer.local_address : peer.remote;
+    const EspAddresses at = esp_addresses(sa);
+    p.src = inbound ? at.remote : at.local;
+    p.dst = inbound ? at.local : at.remote;
     if (sa.natt) {
-        p.src = inbound ? sa.remote.address : sa.local.address;
-        p.dst = inbound ? sa.local.address : sa.remote.address;
         // ESP goes in UDP only across a NAT (RFC 7296 2.23, RFC 3948). IKE on port 4500 alone
         // does not mean that: a peer that floated there without a NAT sends and expects plain
         // ESP (strongSwan decides by NAT detection too).
@@ -187,9 +186,7 @@ void Engine::Impl::install_pending_outbound(IkeSa& sa, ChildSa& child) {
 }
 
 void Engine::Impl::remove_child_kernel_state(IkeSa& sa, ChildSa& child) {
-    const Peer& peer = *sa.peer;
-    IpAddress local = sa.natt ? sa.local.address : peer.local_address;
-    IpAddress remote = sa.natt ? sa.remote.address : peer.remote;
+    const auto [local, remote] = esp_addresses(sa);
     if (!child.pending_outbound) (void)deps.kernel.delete_sa(remote, child.spi_out);
     child.pending_outbound.reset();
     (void)deps.kernel.delete_sa(local, child.spi_in);

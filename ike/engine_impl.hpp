@@ -228,6 +228,18 @@ struct Peer {
     uint32_t acquire_seq = 0;                    // of an ACQUIRE waiting for a CHILD SA
 };
 
+// The addresses of an IKE SA's ESP SAs in the kernel, the one place that decides them: across
+// NAT-T the IKE SA's own endpoints (this node's address, the peer's as it is seen, which follows
+// its mapping), else the peer's configured pair. An SA is found in the kernel by (dst, SPI).
+struct EspAddresses {
+    IpAddress local;
+    IpAddress remote;
+};
+inline EspAddresses esp_addresses(const IkeSa& sa) {
+    if (sa.natt) return {sa.local.address, sa.remote.address};
+    return {sa.peer->local_address, sa.peer->remote};
+}
+
 class Engine::Impl {
   public:
     Impl(EngineDeps deps, EngineConfig config, TimePoint now);

@@ -127,8 +127,7 @@ void Engine::Impl::check_liveness(IkeSa& sa, TimePoint now) {
     }
     // Inbound ESP on one of the peer's CHILD SAs proves it is alive (RFC 7296 2.4).
     for (ChildSa& c : sa.children) {
-        auto counters_in =
-            deps.kernel.query_sa(sa.natt ? sa.local.address : sa.peer->local_address, c.spi_in);
+        auto counters_in = deps.kernel.query_sa(esp_addresses(sa).local, c.spi_in);
         if (counters_in && counters_in->bytes > c.seen_in_bytes) {
             c.seen_in_bytes = counters_in->bytes;
             sa.last_heard = now;

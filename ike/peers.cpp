@@ -682,8 +682,7 @@ void Engine::Impl::resync_kernel(TimePoint now) {
     for (auto& [id, sa] : sas) {
         if (!sa->peer) continue;
         for (const ChildSa& c : sa->children) {
-            IpAddress local = sa->natt ? sa->local.address : sa->peer->local_address;
-            IpAddress remote = sa->natt ? sa->remote.address : sa->peer->remote;
+            const auto [local, remote] = esp_addresses(*sa);
             bool in_ok = deps.kernel.query_sa(local, c.spi_in).ok();
             bool out_ok = c.pending_outbound || deps.kernel.query_sa(remote, c.spi_out).ok();
             if (!in_ok || !out_ok) broken.emplace_back(id, c.id);
@@ -754,8 +753,7 @@ EngineStatus Engine::Impl::status(TimePoint now) {
                 cs.proposal = c.suite.name();
                 cs.established_seconds = seconds_between(c.established, now);
                 if (c.rekey_at != kNever) cs.rekey_in_seconds = seconds_between(now, c.rekey_at);
-                IpAddress local = sa->natt ? sa->local.address : p->local_address;
-                IpAddress remote = sa->natt ? sa->remote.address : p->remote;
+                const auto [local, remote] = esp_addresses(*sa);
                 if (auto in = deps.kernel.query_sa(local, c.spi_in)) {
                     cs.bytes_in = in->bytes;
                     cs.packets_in = in->packets;
