@@ -649,6 +649,13 @@ void Engine::Impl::handle_protected(IkeSa& sa, ByteView datagram, const wire::Me
     // response matches no request in flight): the peer is alive, and behind a NAT its mapping may
     // have moved (RFC 7296 2.23: follow the address of the last such message).
     sa.last_heard = now;
+    // A request is answered where it came from (RFC 7296 2.11), also while this node has not
+    // (yet) followed the peer there: respond() reads this until the handler returns.
+    struct AnswerTo {
+        std::optional<Endpoint>& slot;
+        ~AnswerTo() { slot.reset(); }
+    } answer_to{request_from};
+    if (!response) request_from = remote;
     if (local.port == cfg.port_natt) {
         sa.natt = true;
         // The peer moved to the NAT-T port without a NAT in between (RFC 7296 2.23 allows it;
@@ -793,8 +800,9 @@ void Engine::Impl::respond(IkeSa& sa, ExchangeType exchange, MessageId id,
     sa.cached_id = id;
     sa.cached_response = std::move(*datagrams);
     sa.next_in = id.value + 1;
+    const Endpoint to = request_from.value_or(sa.remote);
     for (const Bytes& d : sa.cached_response)
-        send(sa, d);
+        send_raw(sa.local, to, d);
 }
 
 void Engine::Impl::respond_notify(IkeSa& sa, const wire::Header& h, NotifyType type,

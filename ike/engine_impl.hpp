@@ -282,6 +282,8 @@ class Engine::Impl {
     // stop removes its own). Each is removed once a new CHILD SA with its peer is up in both
     // directions, so traffic keeps flowing on the old pair until then (docs/operations.md).
     std::vector<kernel::OwnedSa> previous_run_sas;
+    // While a protected request is handled: where it came from, where its answer goes.
+    std::optional<Endpoint> request_from;
 
     struct Wake {
         TimePoint when;

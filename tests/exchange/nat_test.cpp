@@ -402,7 +402,13 @@ TEST_CASE("NATs on both sides: a moved mapping is followed once the peer answers
 
     SECTION("an authenticated IKE request from the new mapping starts the check too") {
         p.net.rebind(p.a, 2000);
+        const EspSpi old_out = p.a.peer(p.net.now, "b").child_sas[0].spi_out;
         REQUIRE(p.a.engine->rekey("b", false, p.net.now));
+        // b answers the request where it came from (RFC 7296 2.11) before its path check has
+        // moved it: the rekey completes within the first retransmission timeout (1 s).
+        p.net.run_for(500ms);
+        CHECK(p.a.peer(p.net.now, "b").child_sas.back().spi_out != old_out);
+        CHECK(p.a.engine->counters().retransmissions == 0);
         p.net.run_for(3s);
         CHECK(p.b.engine->counters().nat_path_checks == 2);
         CHECK(p.b.peer(p.net.now, "a").ike_sas[0].remote == Endpoint{kPublicA, 6500});
