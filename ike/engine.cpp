@@ -1,6 +1,7 @@
 // Engine: the public API, datagram dispatch, the request/response transport of protected
 // exchanges (message ids, retransmission, response cache, fragments) and the wake-up heap.
-// The exchanges themselves live in exchange_*.cpp, peer life cycle and status in peers.cpp.
+// The exchanges themselves live in exchange_*.cpp, peer life cycle in peers.cpp, kernel events in
+// kernel_events.cpp, status snapshots in peer_status.cpp.
 #include <spdlog/sinks/null_sink.h>
 #include <spdlog/spdlog.h>
 

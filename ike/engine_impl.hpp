@@ -456,10 +456,9 @@ class Engine::Impl {
     void free_spi(const Peer& peer, EspSpi spi);
     void schedule_child_retry(IkeSa& sa, TimePoint now);
 
-    // peers.cpp: peer life cycle, policies, mesh rules, configuration, status
+    // peers.cpp: peer life cycle, policies, mesh rules, configuration, operator verbs;
+    // kernel_events.cpp: kernel events and resync; peer_status.cpp: status snapshots
     void add_peer(const PeerConfig& pc, TimePoint now);
-    // Our address towards the peer: the configured local address of its family, else the
-    // route's source (EngineDeps::source_address); empty when there is none.
     // Our address towards each of the peer's addresses: the configured local address of its
     // family, else the route's source (EngineDeps::source_address); empty when there is none.
     std::vector<IpAddress> resolve_locals(const Peer& peer) const;
