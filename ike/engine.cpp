@@ -302,12 +302,11 @@ Engine::Impl::Follow Engine::Impl::may_follow_peer(IkeSa& sa, const Endpoint& to
     const char* why = !sa.peer_behind_nat ? "the peer is not behind a NAT"
                       : !sa.natt          ? "the IKE SA does not use NAT-T"
                                           : nullptr;
-    if (!why && !sa.behind_nat) return Follow::yes;
     // Both behind NATs (a 1:1 cloud address here, a masquerading router there): staying put
     // would leave a half-dead pair when the peer's NAT forgets its mapping, so the new endpoint
     // is followed once the peer answers a request sent there (a return routability check, as
     // MOBIKE does, RFC 4555 3.5), which a forged packet cannot make happen.
-    if (!why) return Follow::check_first;
+    if (!why) return sa.behind_nat ? Follow::check_first : Follow::yes;
     ++counters.nat_mappings_refused;
     if (!sa.mapping_refusal_logged) {
         sa.mapping_refusal_logged = true;
@@ -328,8 +327,15 @@ void Engine::Impl::peer_seen_at(IkeSa& sa, const Endpoint& to, std::string_view 
         case Follow::check_first:
             break;
     }
-    if (sa.path_check == to) return;  // queued or in flight already
-    sa.path_check = to;
+    // One check per endpoint at a time (the kernel repeats its report for every packet).
+    auto checks_to = [&](Task task, const std::optional<Endpoint>& at) {
+        return task == Task::path_check && at == to;
+    };
+    if (sa.inflight && checks_to(sa.inflight->task, sa.inflight->to)) return;
+    if (std::any_of(sa.queue.begin(), sa.queue.end(),
+                    [&](const Intent& i) { return checks_to(i.task, i.to); })) {
+        return;
+    }
     ++counters.nat_path_checks;
     log->info(
         "{}peer seen at {} ({}), and both sides are behind NATs: following it once it "
@@ -341,7 +347,6 @@ void Engine::Impl::peer_seen_at(IkeSa& sa, const Endpoint& to, std::string_view 
 void Engine::Impl::follow_peer(IkeSa& sa, const Endpoint& to, std::string_view how) {
     const Endpoint from = sa.remote;
     set_remote(sa, to);
-    sa.path_check.reset();
     ++counters.nat_mappings_followed;
     log->info("{}peer's NAT mapping moved from {} to {} ({}); following it", prefix(sa),
               from.to_string(), to.to_string(), how);
@@ -889,7 +894,6 @@ void Engine::Impl::on_retransmit_timeout(IkeSa& sa, TimePoint now) {
         ++counters.nat_path_checks_failed;
         log->warn("{}no answer at {} after {} retransmissions; staying at {}", prefix(sa),
                   req.to ? req.to->to_string() : "?", req.attempt, sa.remote.to_string());
-        sa.path_check.reset();
         req.task = Task::dpd;
         req.to.reset();
         req.attempt = 0;

@@ -160,7 +160,6 @@ struct IkeSa {
     bool behind_nat = false;
     bool peer_behind_nat = false;
     bool mapping_refusal_logged = false;  // log a refused mapping once per SA, then count only
-    std::optional<Endpoint> path_check;   // where the peer was seen and a path check is queued
     bool peer_fragmentation = false;
     IkeSuite suite;
     crypto::SecretBytes sk_d;
