@@ -96,6 +96,12 @@ csum_errors() {
             else n += $col[$1] }
         END { print n + 0 }' /proc/net/snmp
 }
+# csum_errors_all: the same, summed over the five ikemeshd nodes.
+csum_errors_all() {
+    local n total=0
+    for n in p m1 m2 e1 e2; do total=$((total + $(csum_errors "$n"))); done
+    echo "$total"
+}
 
 daemon pub tcpdump tcpdump -Z root -U -n -i br0 -c 20000 -w "$E2E_LOG/wire.pcap" ip
 eventually 20 - "listening on" cat "$E2E_LOG/tcpdump.log"
@@ -147,8 +153,7 @@ daemon m2 echo-m2 e2e-probe serve both 5002 --timeout 240
 for n in p e1 e2; do eventually 20 - "serving both 5002" cat "$E2E_LOG/echo2-$n.log"; done
 eventually 20 - "serving both 5001" cat "$E2E_LOG/echo-m1.log"
 eventually 20 - "serving both 5002" cat "$E2E_LOG/echo-m2.log"
-csum_before=0
-for n in p m1 m2 e1 e2; do csum_before=$((csum_before + $(csum_errors "$n"))); done
+csum_before=$(csum_errors_all)
 before=$(esp_packets p)
 # FROM TO PORT: TO as FROM addresses it.
 while read -r from to port; do
@@ -168,8 +173,7 @@ e2 $PUB_M 5002
 m1 10.1.0.3 5002
 EOF
 at_least "ESP packets counted by p's states" "$(esp_packets p)" $((before + 36))
-csum_after=0
-for n in p m1 m2 e1 e2; do csum_after=$((csum_after + $(csum_errors "$n"))); done
+csum_after=$(csum_errors_all)
 [ "$csum_after" -eq "$csum_before" ] ||
     _fail "checksum errors (/proc/net/snmp InCsumErrors): $csum_before before, $csum_after after"
 echo "  ok no UDP or TCP checksum errors on any node ($csum_after)"
